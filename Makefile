@@ -1,0 +1,77 @@
+# amdsync developer commands. `make run` and `make test` set themselves up on a fresh clone.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+SAM_VENV := .venv-sam
+PY := $(VENV)/bin/python
+SAM := $(SAM_VENV)/bin/sam
+REGION ?= us-west-2
+PYTEST_ARGS ?=
+export SAM_CLI_TELEMETRY := 0
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help setup lint format types validate test unit build run lock clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.in constraints.txt layers/common/requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.in -c constraints.txt
+	$(PY) -m pip install -q --no-deps -e .
+	touch $@
+
+# The SAM CLI pins older boto3/click, so it gets a venv of its own.
+$(SAM_VENV)/.installed: requirements-sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install -q --upgrade pip
+	$(SAM_VENV)/bin/pip install -q -r requirements-sam.txt
+	touch $@
+
+setup: $(VENV)/.installed $(SAM_VENV)/.installed ## Create both venvs (idempotent)
+
+lint: $(VENV)/.installed ## ruff lint + format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed ## Apply ruff fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+types: $(VENV)/.installed ## mypy: strict for the shared package, then each function and local/
+	$(VENV)/bin/mypy layers/common/amdsync
+	for fn in functions/*/app.py; do $(VENV)/bin/mypy "$$fn"; done
+	$(VENV)/bin/mypy local
+
+validate: setup ## sam validate --lint and cfn-lint on template.yaml
+	$(SAM) validate --lint --region $(REGION)
+	$(VENV)/bin/cfn-lint template.yaml
+
+unit: $(VENV)/.installed ## Unit tests only (fast, no sockets)
+	$(VENV)/bin/pytest tests/unit -q $(PYTEST_ARGS)
+
+test: setup lint types validate ## Everything CI runs: lint, types, template checks, all tests
+	$(VENV)/bin/pytest -q -n 2 $(PYTEST_ARGS)
+
+build: setup ## sam build (arm64 layer + functions) into .aws-sam/
+	$(SAM) build
+
+run: setup ## Start the local stack with demo data (not yet: see README)
+	@echo "make run arrives with the local stack (issue 8); see README.md." >&2
+	@exit 2
+
+lock: ## Re-resolve requirements.in to the newest versions and rewrite constraints.txt
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install -q -r requirements.in
+	(echo "# Exact versions for the dev/test venv (make lock regenerates). Generated from requirements.in."; \
+	 .venv-lock/bin/pip freeze --exclude-editable) > constraints.txt
+	rm -rf .venv-lock
+
+clean: ## Remove build output and caches (keeps the venvs)
+	rm -rf .aws-sam .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,20 @@
+"""API function: every route of SPEC §4. Thin: the resolver in amdsync.web does the work."""
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from amdsync.config import ApiSettings, load_settings
+from amdsync.observability import logger, metrics, tracer
+from amdsync.web.resolver import create_resolver
+
+SETTINGS = load_settings(ApiSettings)
+app = create_resolver()
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

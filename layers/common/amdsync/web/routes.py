@@ -1,0 +1,78 @@
+"""The HTTP API surface of SPEC §4 as data: every route with the roles allowed to call it.
+
+`template.yaml` declares one HttpApi event per entry and a test keeps the two identical, so a
+route cannot be added, renamed or dropped in one place only. The resolver (functions/api) and the
+role matrix test read this table too.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+BASE_PATH = "/api/advancedmd"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    BILLING = "billing"
+    PROVIDER = "provider"
+    EHR = "ehr"
+
+
+# admin ⊇ billing ⊇ provider; `ehr` is the EHR's system account and stands apart.
+PROVIDER_PLUS = frozenset({Role.PROVIDER, Role.BILLING, Role.ADMIN})
+BILLING_PLUS = frozenset({Role.BILLING, Role.ADMIN})
+ADMIN_ONLY = frozenset({Role.ADMIN})
+EHR_ONLY = frozenset({Role.EHR})
+BILLING_PLUS_OR_EHR = BILLING_PLUS | EHR_ONLY
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    method: str
+    path: str  # relative to BASE_PATH, with {param} placeholders as API Gateway writes them
+    roles: frozenset[Role] | None  # None = public (no token needed)
+
+    @property
+    def full_path(self) -> str:
+        return BASE_PATH + self.path
+
+
+API_ROUTES: tuple[RouteSpec, ...] = (
+    # From the seed plan (paths must exist exactly).
+    RouteSpec("GET", "/patients/{patientId}/sync-status", PROVIDER_PLUS),
+    RouteSpec("POST", "/patients/{patientId}/sync", BILLING_PLUS_OR_EHR),
+    RouteSpec("GET", "/patients/{patientId}/sync-logs", BILLING_PLUS),
+    RouteSpec("GET", "/appointments/{appointmentId}/sync-status", PROVIDER_PLUS),
+    RouteSpec("POST", "/appointments/{appointmentId}/sync", BILLING_PLUS_OR_EHR),
+    RouteSpec("POST", "/appointments/bulk-sync", BILLING_PLUS),
+    RouteSpec("GET", "/appointments/bulk-sync/{jobId}", BILLING_PLUS),
+    RouteSpec("POST", "/appointments/pull-updates", BILLING_PLUS),
+    RouteSpec("GET", "/sync/dashboard", ADMIN_ONLY),
+    RouteSpec("GET", "/sync/logs", ADMIN_ONLY),
+    RouteSpec("GET", "/sync/stats", ADMIN_ONLY),
+    # Needed for a stand-alone service.
+    RouteSpec("PUT", "/patients/{patientId}", EHR_ONLY),
+    RouteSpec("PUT", "/appointments/{appointmentId}", EHR_ONLY),
+    RouteSpec("POST", "/appointments/{appointmentId}/status", BILLING_PLUS_OR_EHR),
+    RouteSpec("GET", "/appointments", BILLING_PLUS),
+    RouteSpec("GET", "/visits/{visitId}", BILLING_PLUS),
+    RouteSpec("GET", "/changes", EHR_ONLY),
+    RouteSpec("GET", "/conflicts", ADMIN_ONLY),
+    RouteSpec("POST", "/conflicts/{conflictId}/resolve", ADMIN_ONLY),
+    RouteSpec("GET", "/settings", ADMIN_ONLY),
+    RouteSpec("PUT", "/settings", ADMIN_ONLY),
+    RouteSpec("POST", "/settings/test-connection", ADMIN_ONLY),
+    RouteSpec("GET", "/providers", BILLING_PLUS),
+    RouteSpec("GET", "/facilities", BILLING_PLUS),
+    RouteSpec("GET", "/mappings/{kind}", ADMIN_ONLY),
+    RouteSpec("PUT", "/mappings/{kind}/{ehrId}", ADMIN_ONLY),
+    RouteSpec("GET", "/health", None),
+    RouteSpec("GET", "/openapi.json", None),
+)
+
+
+def is_allowed(route: RouteSpec, roles: frozenset[str]) -> bool:
+    """True when any of the caller's roles may call the route (public routes allow everyone)."""
+    if route.roles is None:
+        return True
+    return any(role in route.roles for role in roles)

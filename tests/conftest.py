@@ -1,0 +1,1 @@
+"""Shared fixtures. Plugins add fixtures for the simulator and for moto."""

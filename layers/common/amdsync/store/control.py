@@ -1,0 +1,156 @@
+"""Control state: the pull watermark, leases that keep two runs from overlapping, bulk jobs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from amdsync.domain.bulk import BulkJob
+from amdsync.domain.concurrency import StaleWriteError, Versioned
+from amdsync.store import keys
+from amdsync.store.dynamo import (
+    from_dynamo,
+    is_condition_failure,
+    put_versioned,
+    query_all,
+    to_dynamo,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+WATERMARK = "WATERMARK"
+
+
+class DynamoWatermark:
+    """AMD's own `servertime` from the last fully stored pull, kept verbatim (PROTOCOL §3.14)."""
+
+    def __init__(self, table: Table, practice: str) -> None:
+        self._table = table
+        self._practice = practice
+
+    def get(self) -> Versioned[str | None]:
+        key = {"pk": keys.control(self._practice, "PULL"), "sk": WATERMARK}
+        item = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
+        if item is None:
+            return Versioned(None, 0)
+        return Versioned(str(item["servertime"]), int(from_dynamo(item["version"])))
+
+    def advance(self, servertime: str, succeeded_at: datetime, expected_version: int) -> int:
+        item = {
+            "pk": keys.control(self._practice, "PULL"),
+            "sk": WATERMARK,
+            "servertime": servertime,
+            "succeededAt": succeeded_at.isoformat(),
+        }
+        return put_versioned(self._table, item, expected_version or None)
+
+
+class DynamoLeases:
+    """Named, time-bounded leases: a crashed holder's lease simply expires."""
+
+    def __init__(self, table: Table, practice: str) -> None:
+        self._table = table
+        self._practice = practice
+
+    def acquire(self, name: str, owner: str, now: datetime, until: datetime) -> bool:
+        item: dict[str, Any] = {
+            "pk": keys.control(self._practice, "LEASE"),
+            "sk": name,
+            "owner": owner,
+            "until": int(until.timestamp()),
+            "expiresAt": int(until.timestamp()) + 3600,
+        }
+        try:
+            self._table.put_item(
+                Item=item,
+                ConditionExpression="attribute_not_exists(pk) OR #u < :now OR #o = :owner",
+                ExpressionAttributeNames={"#u": "until", "#o": "owner"},
+                ExpressionAttributeValues={":now": int(now.timestamp()), ":owner": owner},
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    def release(self, name: str, owner: str) -> None:
+        try:
+            self._table.delete_item(
+                Key={"pk": keys.control(self._practice, "LEASE"), "sk": name},
+                ConditionExpression="#o = :owner",
+                ExpressionAttributeNames={"#o": "owner"},
+                ExpressionAttributeValues={":owner": owner},
+            )
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+
+
+class DynamoBulkJobs:
+    def __init__(self, table: Table, practice: str) -> None:
+        self._table = table
+        self._practice = practice
+
+    def create(self, job: BulkJob) -> None:
+        self._write(job, None)
+
+    def get(self, job_id: str) -> Versioned[BulkJob] | None:
+        key = {"pk": keys.control(self._practice, "BULK"), "sk": job_id}
+        item = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
+        if item is None:
+            return None
+        return Versioned(
+            BulkJob.model_validate(from_dynamo(item["data"])), int(from_dynamo(item["version"]))
+        )
+
+    def save(self, job: BulkJob, expected_version: int) -> int:
+        return self._write(job, expected_version)
+
+    def count(self, job_id: str, *, done: int = 0, failed: int = 0) -> None:
+        """Atomic progress increments from concurrent workers (no read-modify-write race)."""
+        self._table.update_item(
+            Key={"pk": keys.control(self._practice, "BULK"), "sk": job_id},
+            UpdateExpression="ADD progressDone :d, progressFailed :f",
+            ExpressionAttributeValues={":d": done, ":f": failed},
+        )
+
+    def progress(self, job_id: str) -> tuple[int, int]:
+        key = {"pk": keys.control(self._practice, "BULK"), "sk": job_id}
+        item = self._table.get_item(Key=key, ConsistentRead=True).get("Item") or {}
+        return int(from_dynamo(item.get("progressDone", 0))), int(
+            from_dynamo(item.get("progressFailed", 0))
+        )
+
+    def list(self) -> list[BulkJob]:
+        condition = Key("pk").eq(keys.control(self._practice, "BULK"))
+        return [
+            BulkJob.model_validate(from_dynamo(i["data"]))
+            for i in query_all(self._table, condition)
+        ]
+
+    def _write(self, job: BulkJob, expected_version: int | None) -> int:
+        key = {"pk": keys.control(self._practice, "BULK"), "sk": job.job_id}
+        data = to_dynamo(job.model_dump(mode="json"))
+        new_version = (expected_version or 0) + 1
+        # An update, not a put, so the progress counters other workers ADD are kept.
+        condition = "attribute_not_exists(pk)" if expected_version is None else "version = :v"
+        values: dict[str, Any] = {":data": data, ":nv": new_version}
+        if expected_version is not None:
+            values[":v"] = expected_version
+        try:
+            self._table.update_item(
+                Key=key,
+                UpdateExpression="SET #d = :data, version = :nv",
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#d": "data"},
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise StaleWriteError(job.job_id) from None
+            raise
+        return new_version

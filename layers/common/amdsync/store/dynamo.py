@@ -1,0 +1,94 @@
+"""Small helpers shared by the DynamoDB repositories: type conversion and conditional writes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from amdsync.domain.concurrency import AlreadyExistsError, StaleWriteError
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import DynamoDBServiceResource, Table
+
+
+def to_dynamo(value: Any) -> Any:
+    """DynamoDB's resource API refuses floats; it wants Decimal (and stores ints exactly)."""
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: to_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_dynamo(v) for v in value]
+    return value
+
+
+def from_dynamo(value: Any) -> Any:
+    """Decimals back to int where integral, else float; recursively."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: from_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [from_dynamo(v) for v in value]
+    return value
+
+
+def is_condition_failure(exc: ClientError) -> bool:
+    code = exc.response.get("Error", {}).get("Code")
+    return code in ("ConditionalCheckFailedException", "TransactionCanceledException")
+
+
+def put_new(table: Table, item: dict[str, Any]) -> None:
+    """Create-only put: AlreadyExistsError if an item with that key exists."""
+    try:
+        table.put_item(Item=to_dynamo(item), ConditionExpression="attribute_not_exists(pk)")
+    except ClientError as exc:
+        if is_condition_failure(exc):
+            raise AlreadyExistsError(item["pk"]) from None
+        raise
+
+
+def put_versioned(table: Table, item: dict[str, Any], expected_version: int | None) -> int:
+    """Write `item` if the stored version is still `expected_version` (None = must not exist).
+
+    Returns the new version. Two writers that read the same version cannot both win.
+    """
+    new_version = (expected_version or 0) + 1
+    body = to_dynamo({**item, "version": new_version})
+    try:
+        if expected_version is None:
+            table.put_item(Item=body, ConditionExpression="attribute_not_exists(pk)")
+        else:
+            table.put_item(
+                Item=body,
+                ConditionExpression="version = :expected",
+                ExpressionAttributeValues={":expected": expected_version},
+            )
+    except ClientError as exc:
+        if is_condition_failure(exc):
+            raise StaleWriteError(item["pk"]) from None
+        raise
+    return new_version
+
+
+def query_all(
+    table: Table, condition: Any, *, index: str | None = None, forward: bool = True
+) -> list[dict[str, Any]]:
+    """Every item matching a key condition, following pagination."""
+    kwargs: dict[str, Any] = {"KeyConditionExpression": condition, "ScanIndexForward": forward}
+    if index:
+        kwargs["IndexName"] = index
+    items: list[dict[str, Any]] = []
+    while True:
+        page = table.query(**kwargs)
+        items.extend(page.get("Items", []))
+        last = page.get("LastEvaluatedKey")
+        if not last:
+            return items
+        kwargs["ExclusiveStartKey"] = last
+
+
+def table_of(resource: DynamoDBServiceResource, name: str) -> Table:
+    return resource.Table(name)

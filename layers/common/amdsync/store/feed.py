@@ -1,0 +1,101 @@
+"""The change feed for the EHR: append-only, strictly ordered, paged by cursor.
+
+Each append reads the feed head, then in one transaction moves the head from n to n+k and
+writes entries n+1..n+k. A concurrent appender fails the head condition and retries, so
+sequence numbers have no gaps and an entry is never visible after a later one — a reader that
+advanced its cursor past n can never miss an entry numbered n or below.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.types import TypeSerializer
+from botocore.exceptions import ClientError
+
+from amdsync.domain.feed import ChangeFeedEntry, PublishedChange
+from amdsync.store import keys
+from amdsync.store.dynamo import from_dynamo, is_condition_failure, to_dynamo
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+HEAD = "HEAD"
+MAX_ATTEMPTS = 20
+# DynamoDB transactions take at most 100 items; one is the head.
+MAX_BATCH = 99
+_serializer = TypeSerializer()
+
+
+def _sort_key(sequence: int) -> str:
+    return f"SEQ#{sequence:015d}"
+
+
+class DynamoChangeFeed:
+    def __init__(self, table: Table, practice: str) -> None:
+        self._table = table
+        self._practice = practice
+        self._client = table.meta.client
+
+    def head(self) -> int:
+        key = {"pk": keys.feed(self._practice), "sk": HEAD}
+        item = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
+        return 0 if item is None else int(from_dynamo(item["sequence"]))
+
+    def append(self, entries: list[ChangeFeedEntry]) -> list[PublishedChange]:
+        published: list[PublishedChange] = []
+        for start in range(0, len(entries), MAX_BATCH):
+            published.extend(self._append_batch(entries[start : start + MAX_BATCH]))
+        return published
+
+    def _append_batch(self, entries: list[ChangeFeedEntry]) -> list[PublishedChange]:
+        for _ in range(MAX_ATTEMPTS):
+            head = self.head()
+            batch = [
+                PublishedChange.model_validate({**e.model_dump(), "sequence": head + i + 1})
+                for i, e in enumerate(entries)
+            ]
+            try:
+                self._client.transact_write_items(TransactItems=self._transaction(head, batch))
+            except ClientError as exc:
+                if is_condition_failure(exc):
+                    continue
+                raise
+            return batch
+        raise RuntimeError("change feed append kept losing the race for the head")
+
+    def _transaction(self, head: int, batch: list[PublishedChange]) -> list[Any]:
+        table = self._table.name
+        pk = keys.feed(self._practice)
+        head_item = {"pk": pk, "sk": HEAD, "sequence": head + len(batch)}
+        condition = "attribute_not_exists(pk)" if head == 0 else "#s = :head"
+        head_put: dict[str, Any] = {
+            "TableName": table,
+            "Item": _serialize(head_item),
+            "ConditionExpression": condition,
+        }
+        if head:
+            head_put["ExpressionAttributeNames"] = {"#s": "sequence"}
+            head_put["ExpressionAttributeValues"] = {":head": {"N": str(head)}}
+        puts: list[Any] = [{"Put": head_put}]
+        for change in batch:
+            item = {
+                "pk": pk,
+                "sk": _sort_key(change.sequence),
+                "data": change.model_dump(mode="json"),
+            }
+            puts.append({"Put": {"TableName": table, "Item": _serialize(item)}})
+        return puts
+
+    def read(self, after: int, limit: int) -> list[PublishedChange]:
+        """Up to `limit` entries with sequence > `after`, oldest first."""
+        condition = Key("pk").eq(keys.feed(self._practice)) & Key("sk").between(
+            _sort_key(after + 1), _sort_key(10**15 - 1)
+        )
+        page = self._table.query(KeyConditionExpression=condition, Limit=limit)
+        return [PublishedChange.model_validate(from_dynamo(i["data"])) for i in page["Items"]]
+
+
+def _serialize(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in to_dynamo(item).items()}

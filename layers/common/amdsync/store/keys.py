@@ -1,0 +1,72 @@
+"""Key layout of every sync-state, log and audit item. Every partition key starts with the
+practice id, so one deployment can later serve several practices without a data migration
+(SPEC §3). The AMD client's control items (token, rate buckets) are keyed in amd_keys."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+RECORD = "RECORD"
+
+
+def appointment(practice: str, appointment_id: str) -> str:
+    return f"{practice}#APPT#{appointment_id}"
+
+
+def appointments_index(practice: str) -> str:
+    """gsi1 partition listing a practice's appointments, sorted by local start time."""
+    return f"{practice}#APPTS"
+
+
+def patient(practice: str, patient_id: str) -> str:
+    return f"{practice}#PATIENT#{patient_id}"
+
+
+def patients_index(practice: str) -> str:
+    return f"{practice}#PATIENTS"
+
+
+def visit_owner(practice: str, visit_id: str) -> str:
+    """Claims an AMD visit id for one appointment, making advancedMDVisitId unique."""
+    return f"{practice}#VISIT#{visit_id}"
+
+
+def conflicts(practice: str) -> str:
+    return f"{practice}#CONFLICTS"
+
+
+def unlinked(practice: str) -> str:
+    return f"{practice}#UNLINKED"
+
+
+def mapping(practice: str, kind: str) -> str:
+    return f"{practice}#MAPPING#{kind}"
+
+
+def settings(practice: str) -> str:
+    return f"{practice}#SETTINGS"
+
+
+def feed(practice: str) -> str:
+    return f"{practice}#FEED"
+
+
+def control(practice: str, what: str) -> str:
+    return f"{practice}#{what}"
+
+
+def utc_iso(at: datetime) -> str:
+    """Sortable UTC timestamp with milliseconds, used in sort keys."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def log_day(practice: str, at: datetime) -> str:
+    return f"{practice}#LOG#{at.astimezone(UTC).date().isoformat()}"
+
+
+def log_entity(practice: str, entity_type: str, entity_id: str) -> str:
+    return f"{practice}#LOGENTITY#{entity_type}#{entity_id}"
+
+
+def audit_month(practice: str, at: datetime) -> str:
+    return f"{practice}#AUDIT#{at.astimezone(UTC).strftime('%Y-%m')}"

@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup lint format types validate test unit build run lock clean
+.PHONY: help setup lint format types validate test unit build run openapi lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -61,9 +61,15 @@ test: setup lint types validate ## Everything CI runs: lint, types, template che
 build: setup ## sam build (arm64 layer + functions) into .aws-sam/
 	$(SAM) build
 
-run: setup ## Start the local stack with demo data (not yet: see README)
-	@echo "make run arrives with the local stack (issue 8); see README.md." >&2
-	@exit 2
+API_PORT ?= 3000
+MOTO_PORT ?= 5000
+SIM_PORT ?= 4000
+
+run: setup ## Start the local stack (moto, AMD simulator, handlers, queue, schedules)
+	$(PY) -m local.runner --api-port $(API_PORT) --moto-port $(MOTO_PORT) --sim-port $(SIM_PORT)
+
+openapi: $(VENV)/.installed ## Regenerate docs/openapi.json from the code
+	$(PY) -m amdsync.web.openapi docs/openapi.json
 
 lock: ## Re-resolve requirements.in to the newest versions and rewrite constraints.txt
 	rm -rf .venv-lock

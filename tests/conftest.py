@@ -1,1 +1,3 @@
-"""Shared fixtures. Plugins add fixtures for the simulator and for moto."""
+"""Shared fixtures. The AMD simulator's fixtures come from its pytest plugin."""
+
+pytest_plugins = ["local.amdsim.pytest_plugin"]

@@ -33,6 +33,9 @@ def load_handler(name: str) -> ModuleType:
     """Import functions/<name>/app.py fresh, under a unique module name (all are called app)."""
     module_name = f"amdsync_function_{name}"
     sys.modules.pop(module_name, None)
+    # Lambda gives each function its own process, so Powertools' module-level singletons
+    # (service name, appended keys) start fresh: do the same here.
+    sys.modules.pop("amdsync.observability", None)
     spec = importlib.util.spec_from_file_location(module_name, FUNCTIONS / name / "app.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)

@@ -5,12 +5,14 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from amdsync.compose import PowertoolsMetrics, Services
 from amdsync.config import ApiSettings, load_settings
 from amdsync.observability import logger, metrics, tracer
 from amdsync.web.resolver import create_resolver
 
 SETTINGS = load_settings(ApiSettings)
-app = create_resolver()
+SERVICES = Services(SETTINGS, PowertoolsMetrics(metrics))
+app = create_resolver(lambda: SERVICES, role_claim=SETTINGS.role_claim)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

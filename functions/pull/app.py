@@ -2,17 +2,46 @@
 
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from amdsync.amd.errors import RateLimited
+from amdsync.compose import PowertoolsMetrics, Services
 from amdsync.config import PullSettings, load_settings
 from amdsync.observability import logger, metrics, tracer
+from amdsync.sync.pull import PullOptions, PullRun
+from amdsync.sync.schedule import pull_due, pull_stale
 
 SETTINGS = load_settings(PullSettings)
+SERVICES = Services(SETTINGS, PowertoolsMetrics(metrics), SETTINGS.max_rate_wait_seconds)
+OPTIONS = PullOptions(SETTINGS.bootstrap_days_back, SETTINGS.bootstrap_days_ahead)
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    logger.info("pull tick")
-    return {"pulled": False, "reason": "pull engine not wired yet"}
+    ctx = SERVICES.context()
+    settings = ctx.settings.get().value
+    now = ctx.clock.now()
+    last_success = ctx.watermark.succeeded_at()
+    # Reported every tick, so the stale alarm also fires when ticks stop (missing = breaching).
+    metrics.add_metric(
+        name="PullStale", unit=MetricUnit.Count, value=int(pull_stale(settings, last_success, now))
+    )
+    if not pull_due(settings, last_success, now, ctx.timezone):
+        return {"pulled": False, "reason": "not due"}
+    try:
+        summary = PullRun(ctx, OPTIONS).run()
+    except RateLimited as exc:
+        logger.info("pull deferred by the rate limiter", extra={"wait": exc.retry_after})
+        return {"pulled": False, "reason": "rate limited"}
+    if summary.status == "blocked":
+        SERVICES.notify(
+            SETTINGS.alarm_topic_arn,
+            "amdsync: pull blocked by the mass-change guard",
+            "A pull would cancel too many upcoming appointments; it was stopped. "
+            "See docs/runbook.md (mass-change guard).",
+        )
+    logger.info("pull finished", extra={"status": summary.status, "visits": summary.visits})
+    return {"pulled": summary.status == "ok", "status": summary.status, "visits": summary.visits}

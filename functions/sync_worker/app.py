@@ -11,19 +11,25 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from amdsync.compose import PowertoolsMetrics, Services
 from amdsync.config import WorkerSettings, load_settings
-from amdsync.jobs import SyncJob
 from amdsync.observability import logger, metrics, tracer
+from amdsync.sync.queue_worker import RecordRef, handle_record
+from amdsync.sync.worker import JobProcessor
 
 SETTINGS = load_settings(WorkerSettings)
+SERVICES = Services(SETTINGS, PowertoolsMetrics(metrics))
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
-def handle_record(record: SQSRecord) -> None:
-    # A body that is not a valid job raises here: the record is reported as failed and,
-    # after the queue's receive budget, lands in the DLQ for a person to look at.
-    job = SyncJob.model_validate_json(record.body)
-    logger.info("sync job received", extra={"kind": job.kind, "entity_id": job.entity_id})
+def record_handler(record: SQSRecord) -> None:
+    decision = handle_record(
+        RecordRef(record.message_id, record.receipt_handle, record.body),
+        lambda: JobProcessor(SERVICES.context()),
+        SERVICES.queue,
+        SERVICES.dead_letters(SETTINGS.sync_dlq_url),
+    )
+    logger.info("sync job", extra={"decision": decision.kind, "message_id": record.message_id})
 
 
 @logger.inject_lambda_context
@@ -31,5 +37,5 @@ def handle_record(record: SQSRecord) -> None:
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
-        event=event, record_handler=handle_record, processor=processor, context=context
+        event=event, record_handler=record_handler, processor=processor, context=context
     )

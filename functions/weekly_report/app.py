@@ -1,18 +1,24 @@
 """Weekly report function: Monday 07:00 America/Denver summary of sync health to SNS."""
 
+from dataclasses import asdict
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from amdsync.compose import PowertoolsMetrics, Services
 from amdsync.config import ReportSettings, load_settings
 from amdsync.observability import logger, metrics, tracer
+from amdsync.sync.weekly import weekly_summary
 
 SETTINGS = load_settings(ReportSettings)
+SERVICES = Services(SETTINGS, PowertoolsMetrics(metrics))
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    logger.info("weekly report tick")
-    return {"sent": False, "reason": "report engine not wired yet"}
+    text, stats = weekly_summary(SERVICES.context())
+    SERVICES.notify(SETTINGS.alarm_topic_arn, "amdsync weekly summary", text)
+    logger.info("weekly summary sent", extra={"total": stats.total})
+    return {"sent": True, "stats": asdict(stats)}

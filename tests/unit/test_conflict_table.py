@@ -28,7 +28,7 @@ def expected_plain(ehr: str, amd: str, policy: str) -> FieldAction:
     }[policy]
 
 
-@pytest.mark.parametrize(("ehr", "amd", "policy"), itertools.product(SIDES, SIDES, POLICIES))
+@pytest.mark.parametrize(("ehr", "amd", "policy"), list(itertools.product(SIDES, SIDES, POLICIES)))
 def test_plain_field_every_combination(ehr: str, amd: str, policy: str) -> None:
     decision = decide_field("start", "b", ehr, amd, policy)  # type: ignore[arg-type]
     assert decision.action is expected_plain(ehr, amd, policy)

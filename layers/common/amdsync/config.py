@@ -48,9 +48,14 @@ class WorkerSettings(AmdSettings):
 
 class PullSettings(AmdSettings):
     alarm_topic_arn: str = Field(alias="ALARM_TOPIC_ARN")
+    # First run (no watermark): GETDATEVISITS for each day in [today - back, today + ahead].
+    bootstrap_days_back: int = Field(default=1, ge=0, le=31, alias="PULL_BOOTSTRAP_DAYS_BACK")
+    bootstrap_days_ahead: int = Field(default=14, ge=0, le=90, alias="PULL_BOOTSTRAP_DAYS_AHEAD")
+    # The pull may wait for rate budget inside its run (it has a minute to itself).
+    max_rate_wait_seconds: float = Field(default=50.0, ge=0, le=100, alias="PULL_MAX_RATE_WAIT")
 
 
-class ReportSettings(TableSettings):
+class ReportSettings(AmdSettings):
     alarm_topic_arn: str = Field(alias="ALARM_TOPIC_ARN")
 
 

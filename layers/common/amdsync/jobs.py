@@ -16,6 +16,10 @@ class SyncJob(BaseModel):
     entity_id: str = Field(min_length=1, max_length=128, alias="entityId")
     version: int = Field(ge=0)
     practice: str = Field(min_length=1, max_length=64)
+    # Set when the job belongs to a bulk sync, whose progress it counts toward.
+    bulk: str | None = Field(default=None, max_length=64)
+    # Set for manual requests, so a person's "sync again" is never eaten by SQS dedup.
+    trigger: str | None = Field(default=None, max_length=32)
 
     @property
     def group_id(self) -> str:
@@ -25,4 +29,7 @@ class SyncJob(BaseModel):
     @property
     def dedup_id(self) -> str:
         """FIFO deduplication id: one job per entity version."""
-        return f"{self.kind}#{self.entity_id}#v{self.version}"
+        # A bulk re-run must not be swallowed by SQS's 5-minute dedup window, or its progress
+        # would never reach 100 %: the bulk job id is part of the identity.
+        suffix = "".join(f"#{part}" for part in (self.bulk, self.trigger) if part)
+        return f"{self.kind}#{self.entity_id}#v{self.version}{suffix}"

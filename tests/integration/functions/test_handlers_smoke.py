@@ -1,43 +1,24 @@
-"""Each deployed handler imports, validates its environment at cold start, and runs its events."""
+"""Each deployed handler imports, validates its environment at cold start, and runs its sample
+events from events/ against moto and the AMD simulator."""
 
 import json
 
 import pytest
 
 from amdsync.config import ConfigError
+from tests.integration.functions.conftest import AwsHarness
 from tests.lambda_support import FakeLambdaContext, load_event, load_handler
 
-ENV = {
-    "SYNC_TABLE": "sync",
-    "LOGS_TABLE": "logs",
-    "AUDIT_TABLE": "audit",
-    "CACHE_TABLE": "cache",
-    "CONTROL_TABLE": "control",
-    "SYNC_QUEUE_URL": "https://sqs.invalid/q.fifo",
-    "SYNC_DLQ_URL": "https://sqs.invalid/dlq.fifo",
-    "ALARM_TOPIC_ARN": "arn:aws:sns:us-west-2:123456789012:alarms",
-    "AMD_SECRET_NAME": "amdsync/amd-credentials",
-    "AMD_PARTNER_LOGIN_URL": "http://127.0.0.1:1/practicemanager/xmlrpc/processrequest.aspx",
-    "POWERTOOLS_TRACE_DISABLED": "1",
-    "POWERTOOLS_METRICS_NAMESPACE": "AMDSync",
-}
 
-
-@pytest.fixture(autouse=True)
-def _env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in ENV.items():
-        monkeypatch.setenv(key, value)
-
-
-def test_api_health() -> None:
-    api = load_handler("api")
+def test_api_health(aws: AwsHarness) -> None:
+    api = aws.load("api")
     response = api.lambda_handler(load_event("api/get-health.json"), FakeLambdaContext())
     assert response["statusCode"] == 200
     assert json.loads(response["body"]) == {"status": "ok"}
 
 
-def test_api_serves_an_openapi_31_document() -> None:
-    api = load_handler("api")
+def test_api_serves_an_openapi_31_document(aws: AwsHarness) -> None:
+    api = aws.load("api")
     response = api.lambda_handler(load_event("api/get-openapi.json"), FakeLambdaContext())
     assert response["statusCode"] == 200
     document = json.loads(response["body"])
@@ -45,24 +26,40 @@ def test_api_serves_an_openapi_31_document() -> None:
     assert "/api/advancedmd/health" in document["paths"]
 
 
-def test_worker_reports_only_the_poison_message_as_failed() -> None:
-    worker = load_handler("sync_worker")
+def test_worker_reports_only_the_poison_message_as_failed(aws: AwsHarness) -> None:
+    worker = aws.load("sync_worker")
     event = load_event("sync_worker/batch-with-poison.json")
     response = worker.lambda_handler(event, FakeLambdaContext())
+    # A.200 is not registered: a no-op, acknowledged. The poison body is reported as failed.
     assert response == {"batchItemFailures": [{"itemIdentifier": "msg-0002"}]}
 
 
-@pytest.mark.parametrize(
-    ("name", "event"),
-    [("pull", "pull/schedule.json"), ("weekly_report", "weekly_report/schedule.json")],
-)
-def test_scheduled_functions_run(name: str, event: str) -> None:
-    module = load_handler(name)
-    result = module.lambda_handler(load_event(event), FakeLambdaContext())
-    assert isinstance(result, dict)
+def test_pull_bootstraps_from_the_simulator(
+    aws: AwsHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pull = aws.load("pull")
+    # A short window keeps the bootstrap inside one minute's Tier 2 budget even at peak.
+    pull.OPTIONS = pull.PullOptions(bootstrap_days_back=1, bootstrap_days_ahead=3)
+    result = pull.lambda_handler(load_event("pull/schedule.json"), FakeLambdaContext())
+    assert result["pulled"] is True
+    assert result["visits"] > 0
+    report = aws.sim.admin.report()
+    assert report["logins"] == 1
+    assert report["violations"]["count"] == 0
 
 
-def test_cold_start_fails_naming_a_missing_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_weekly_report_publishes_a_summary(aws: AwsHarness) -> None:
+    weekly = aws.load("weekly_report")
+    result = weekly.lambda_handler(load_event("weekly_report/schedule.json"), FakeLambdaContext())
+    assert result["sent"] is True
+    assert result["stats"]["period"] == "7d"
+
+
+def test_cold_start_fails_naming_a_missing_variable(
+    aws: AwsHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key, value in aws.environment("api").items():
+        monkeypatch.setenv(key, value)
     monkeypatch.delenv("SYNC_QUEUE_URL")
     with pytest.raises(ConfigError, match="SYNC_QUEUE_URL"):
         load_handler("api")

@@ -134,6 +134,8 @@ class AppointmentSyncRecord(SyncState, AppointmentFields):
     # Set just before asking AMD to create the appointment. A record with an intent but no
     # visit id may already exist in AMD (crash or lost reply): search before creating again.
     create_intent_at: AwareDatetime | None = None
+    # From pulled AMD data: whether AMD shows charges posted on the visit (dashboard "charges").
+    amd_charges_posted: bool | None = Field(default=None, alias="amdChargesPosted")
 
     @classmethod
     def from_desired(cls, appointment_id: str, desired: DesiredAppointment) -> Self:

@@ -39,6 +39,14 @@ class DynamoWatermark:
             return Versioned(None, 0)
         return Versioned(str(item["servertime"]), int(from_dynamo(item["version"])))
 
+    def succeeded_at(self) -> datetime | None:
+        """When the last pull that advanced the watermark finished."""
+        key = {"pk": keys.control(self._practice, "PULL"), "sk": WATERMARK}
+        item = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
+        if item is None or "succeededAt" not in item:
+            return None
+        return datetime.fromisoformat(str(item["succeededAt"]))
+
     def advance(self, servertime: str, succeeded_at: datetime, expected_version: int) -> int:
         item = {
             "pk": keys.control(self._practice, "PULL"),

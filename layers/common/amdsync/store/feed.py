@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Key
-from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
 from amdsync.domain.feed import ChangeFeedEntry, PublishedChange
@@ -25,7 +24,6 @@ HEAD = "HEAD"
 MAX_ATTEMPTS = 20
 # DynamoDB transactions take at most 100 items; one is the head.
 MAX_BATCH = 99
-_serializer = TypeSerializer()
 
 
 def _sort_key(sequence: int) -> str:
@@ -59,7 +57,7 @@ class DynamoChangeFeed:
             try:
                 self._client.transact_write_items(TransactItems=self._transaction(head, batch))
             except ClientError as exc:
-                if is_condition_failure(exc):
+                if _lost_race(exc):
                     continue
                 raise
             return batch
@@ -70,14 +68,15 @@ class DynamoChangeFeed:
         pk = keys.feed(self._practice)
         head_item = {"pk": pk, "sk": HEAD, "sequence": head + len(batch)}
         condition = "attribute_not_exists(pk)" if head == 0 else "#s = :head"
+        # The resource's client takes plain Python values (boto3 serialises them).
         head_put: dict[str, Any] = {
             "TableName": table,
-            "Item": _serialize(head_item),
+            "Item": to_dynamo(head_item),
             "ConditionExpression": condition,
         }
         if head:
             head_put["ExpressionAttributeNames"] = {"#s": "sequence"}
-            head_put["ExpressionAttributeValues"] = {":head": {"N": str(head)}}
+            head_put["ExpressionAttributeValues"] = {":head": head}
         puts: list[Any] = [{"Put": head_put}]
         for change in batch:
             item = {
@@ -85,7 +84,7 @@ class DynamoChangeFeed:
                 "sk": _sort_key(change.sequence),
                 "data": change.model_dump(mode="json"),
             }
-            puts.append({"Put": {"TableName": table, "Item": _serialize(item)}})
+            puts.append({"Put": {"TableName": table, "Item": to_dynamo(item)}})
         return puts
 
     def read(self, after: int, limit: int) -> list[PublishedChange]:
@@ -97,5 +96,9 @@ class DynamoChangeFeed:
         return [PublishedChange.model_validate(from_dynamo(i["data"])) for i in page["Items"]]
 
 
-def _serialize(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in to_dynamo(item).items()}
+def _lost_race(exc: ClientError) -> bool:
+    """Only a failed head condition means another appender won; anything else is an error."""
+    if not is_condition_failure(exc):
+        return False
+    reasons = exc.response.get("CancellationReasons") or [{"Code": "ConditionalCheckFailed"}]
+    return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)

@@ -64,6 +64,12 @@ class PatientSearch:
 
 
 @dataclass(frozen=True)
+class DayVisits:
+    servertime: str | None
+    visits: tuple[AmdAppointment, ...]
+
+
+@dataclass(frozen=True)
 class VisitChanges:
     """A fully read GETUPDATEDVISITS window."""
 
@@ -89,8 +95,14 @@ class AmdScheduler(Protocol):
     def no_show(self, visit_id: str, reason_id: str | None) -> None: ...
     def cancel(self, visit_id: str, reason_id: str | None) -> None: ...
     def updated_visits(self, since: str | None) -> VisitChanges: ...
-    def visits_on(self, day: date) -> list[AmdAppointment]: ...
+    def visits_on(self, day: date) -> DayVisits: ...
     def visits_by_id(self, visit_ids: list[str]) -> list[AmdAppointment]: ...
+
+
+class CallCounter(Protocol):
+    def calls_made(self) -> int:
+        """AMD calls made so far by this process (for the sync log's `amdCalls`)."""
+        ...
 
 
 class AmdPatients(Protocol):
@@ -162,6 +174,7 @@ class AuditTrail(Protocol):
 
 class Watermark(Protocol):
     def get(self) -> Versioned[str | None]: ...
+    def succeeded_at(self) -> datetime | None: ...
     def advance(self, servertime: str, succeeded_at: datetime, expected_version: int) -> int: ...
 
 

@@ -1,17 +1,38 @@
-"""The HTTP API resolver. Routes are registered here; functions/api only adapts the event."""
+"""The HTTP API resolver: routers, the auth middleware and the problem+json error mapping."""
+
+from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 
-from amdsync.web.routes import BASE_PATH
+from amdsync.amd.errors import AmdError, Family, RateLimited
+from amdsync.domain.concurrency import StaleWriteError
+from amdsync.domain.errors import DomainError, IllegalTransitionError
+from amdsync.observability import logger
+from amdsync.sync.intake import NotRegistered
+from amdsync.web import api_admin, api_records, api_sync
+from amdsync.web.auth import authorize, caller_from_event
+from amdsync.web.problems import Problem, validation_problem
+from amdsync.web.routes import API_ROUTES, BASE_PATH
+from amdsync.web.services import ApiServices
 
 API_TITLE = "amdsync"
 API_VERSION = "0.1.0"
+MAX_BODY_BYTES = 64 * 1024
+ROUTES_BY_KEY = {f"{r.method} {r.full_path}": r for r in API_ROUTES}
+
+ServicesFactory = Callable[[], ApiServices]
 
 
-def create_resolver() -> APIGatewayHttpResolver:
+def create_resolver(
+    services: ServicesFactory | None = None, role_claim: str = "roles"
+) -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver(enable_validation=True)
 
     @app.get(f"{BASE_PATH}/health", summary="Liveness", tags=["ops"])
@@ -20,13 +41,93 @@ def create_resolver() -> APIGatewayHttpResolver:
 
     @app.get(f"{BASE_PATH}/openapi.json", summary="This API's OpenAPI 3.1 document", tags=["ops"])
     def openapi() -> Response[str]:
-        return Response(
-            status_code=200,
-            content_type="application/json",
-            body=json.dumps(openapi_document(app)),
-        )
+        return Response(200, "application/json", json.dumps(openapi_document(app)))
 
+    for module in (api_records, api_sync, api_admin):
+        app.include_router(module.router)
+    if services is not None:
+        app.use(middlewares=[_request_middleware(services, role_claim)])
+    _register_error_handlers(app)
     return app
+
+
+def _request_middleware(
+    services: ServicesFactory, role_claim: str
+) -> Callable[[APIGatewayHttpResolver, NextMiddleware], Response[Any]]:
+    def middleware(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
+        event = app.current_event.raw_event
+        body = app.current_event.body or ""
+        if len(body.encode()) > MAX_BODY_BYTES:
+            raise Problem(
+                413, "BODY_TOO_LARGE", f"Request bodies are limited to {MAX_BODY_BYTES} bytes."
+            )
+        route = ROUTES_BY_KEY.get(str(event.get("routeKey", "")))
+        caller = caller_from_event(event, role_claim)
+        provided = services()
+        if route is not None:
+            authorize(route, caller, lambda: provided.practice)
+        app.append_context(services=provided, caller=caller)  # type: ignore[no-untyped-call]
+        return next_middleware(app)
+
+    return middleware
+
+
+def _problem(exc: Exception) -> Response[Any]:
+    return _to_problem(exc).response()
+
+
+def _to_problem(exc: Exception) -> Problem:  # noqa: PLR0911 - one branch per failure family
+    if isinstance(exc, Problem):
+        return exc
+    if isinstance(exc, RequestValidationError):
+        return validation_problem(list(exc.errors()))
+    if isinstance(exc, ValidationError):
+        return validation_problem([dict(e) for e in exc.errors(include_input=False)])
+    if isinstance(exc, IllegalTransitionError):
+        return Problem(409, exc.code.value, exc.message)
+    if isinstance(exc, NotRegistered):
+        return Problem(404, "NOT_REGISTERED", "The EHR has not registered this id.")
+    if isinstance(exc, StaleWriteError):
+        return Problem(409, "CONCURRENT_UPDATE", "The record changed meanwhile; retry.")
+    if isinstance(exc, DomainError):
+        return Problem(422, exc.code.value, exc.message)
+    if isinstance(exc, AmdError):
+        return _amd_problem(exc)
+    logger.exception("unhandled error", extra={"error_type": type(exc).__name__})
+    return Problem(500, "INTERNAL", "Something went wrong on our side; it has been logged.")
+
+
+def _amd_problem(exc: AmdError) -> Problem:
+    if isinstance(exc, RateLimited):
+        return Problem(
+            503,
+            "RATE_LIMITED",
+            "AdvancedMD's rate limit is reached; retry later.",
+            retry_after=max(1, int(exc.retry_after + 0.999)),
+        )
+    if exc.family in (Family.TRANSIENT, Family.SESSION_EXPIRED):
+        return Problem(
+            503, "AMD_UNAVAILABLE", "AdvancedMD is not answering; retry later.", retry_after=30
+        )
+    return Problem(502, exc.error_code, exc.meaning)
+
+
+def _register_error_handlers(app: APIGatewayHttpResolver) -> None:
+    for kind in (
+        Problem,
+        RequestValidationError,
+        ValidationError,
+        DomainError,
+        NotRegistered,
+        StaleWriteError,
+        AmdError,
+        Exception,
+    ):
+        app.exception_handler(kind)(_problem)
+
+    @app.not_found
+    def not_found(_: Exception) -> Response[Any]:
+        return Problem(404, "NOT_FOUND", "No such route.").response()
 
 
 def openapi_document(app: APIGatewayHttpResolver) -> dict[str, Any]:

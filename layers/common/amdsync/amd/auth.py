@@ -1,0 +1,200 @@
+"""Two-step login (PROTOCOL §2) and the shared, single-flight token (ARCHITECTURE §3).
+
+One token per office key lives in the `TokenCache`; a conditional-write lease lets exactly one
+caller log in while every other process waits for the result. An expired session is replaced
+at most once per stale token: whoever finds a different, valid token in the cache uses it.
+The token is never logged; only the masked office key is.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+
+from amdsync.amd.config import AmdCredentials, TokenPolicy
+from amdsync.amd.envelope import Reply, attr, build_request, child, text
+from amdsync.amd.errors import LOGIN_REDIRECT, ClientBug, ServerError, TransientError
+from amdsync.amd.models import Session
+from amdsync.amd.ports import Clock, MetricsSink, NullMetrics, TokenCache
+from amdsync.amd.transport import Transport
+from amdsync.domain.timefmt import next_midnight
+
+log = logging.getLogger(__name__)
+
+XMLRPC_SUFFIX = "/xmlrpc/processrequest.aspx"
+
+
+class Authenticator:
+    """Performs the login itself; knows nothing about caching."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        credentials: AmdCredentials,
+        msgtime: Callable[[], str],
+        before_call: Callable[[int], None] = lambda step: None,
+    ) -> None:
+        self._transport = transport
+        self._creds = credentials
+        self._msgtime = msgtime
+        # Spends budget before each step (1 = partner host, 2 = redirected host): both steps
+        # are broker calls (Tier 3 by default, §6); the one-login-per-minute guard is step 1's.
+        self._before_call = before_call
+
+    def login(self) -> tuple[str, str]:
+        """Both steps; returns (token, webserver). Bad credentials raise AuthenticationFailed."""
+        body = build_request(
+            "login",
+            "login",
+            self._msgtime(),
+            {
+                "username": self._creds.username,
+                "psw": self._creds.password.get_secret_value(),
+                "officecode": self._creds.office_key,
+                "appname": self._creds.app_name,
+            },
+        )
+        self._before_call(1)
+        first = self._transport.post_xmlrpc(self._creds.partner_login_url, body)
+        found = _token_and_server(first)
+        if found is not None:
+            return found  # a partner host that answers directly: accept it
+        webserver = _redirect_target(first)
+        # Step 2 re-sends the identical body to the named server (§2.2, §7.2).
+        self._before_call(2)
+        second = self._transport.post_xmlrpc(webserver.rstrip("/") + XMLRPC_SUFFIX, body)
+        found = _token_and_server(second)
+        if found is None:
+            raise ClientBug("login step 2 returned no token")
+        return found[0], found[1] or webserver
+
+
+def _redirect_target(reply: Reply) -> str:
+    if reply.fault is None or reply.fault.code != LOGIN_REDIRECT:
+        raise ServerError("login step 1 returned neither a token nor a redirect")
+    webserver = attr(child(reply.results, "usercontext"), "webserver")
+    if not webserver:
+        raise ServerError("login redirect named no webserver")
+    return webserver
+
+
+def _token_and_server(reply: Reply) -> tuple[str, str] | None:
+    context = child(reply.results, "usercontext")
+    token = text(context)
+    webserver = attr(context, "webserver")
+    if reply.success is False or not token or not webserver:
+        return None
+    return token, webserver
+
+
+class TokenManager:
+    def __init__(
+        self,
+        office_key: str,
+        authenticator: Authenticator,
+        cache: TokenCache,
+        clock: Clock,
+        *,
+        policy: TokenPolicy | None = None,
+        metrics: MetricsSink | None = None,
+        poll_seconds: float = 0.05,
+    ) -> None:
+        self._key = office_key
+        self._auth = authenticator
+        self._cache = cache
+        self._clock = clock  # AMD's notion of time (tokens expire on it)
+        self._policy = policy or TokenPolicy()
+        self._metrics = metrics or NullMetrics()
+        self._poll = poll_seconds
+        self._owner = uuid.uuid4().hex
+        self._lock = threading.Lock()  # one refresher per process; others reuse its result
+        self._memo: Session | None = None
+
+    def session(self) -> Session:
+        memo = self._memo
+        if memo is not None and self._fresh(memo.expires_at):
+            return memo
+        return self.refresh(stale_token=None)
+
+    def refresh(self, stale_token: str | None) -> Session:
+        """A valid session whose token is not `stale_token`, logging in only if nobody has."""
+        with self._lock:
+            found = self._usable(stale_token)
+            if found is not None:
+                return found
+            return self._login_under_lease(stale_token)
+
+    def invalidate(self, token: str) -> None:
+        self._memo = None
+        self._cache.discard(self._key, token)
+
+    def _usable(self, stale_token: str | None) -> Session | None:
+        memo = self._memo
+        if memo is not None and memo.token != stale_token and self._fresh(memo.expires_at):
+            return memo
+        record = self._cache.load(self._key)
+        if record is None or record.token == stale_token or not self._fresh(record.expires_at):
+            return None
+        self._memo = Session(
+            token=record.token,
+            webserver=record.webserver,
+            issued_at=record.issued_at,
+            expires_at=record.expires_at,
+        )
+        return self._memo
+
+    def _login_under_lease(self, stale_token: str | None) -> Session:
+        # Lease timing is wall-clock: it coordinates real processes, whatever AMD's clock says.
+        deadline = time.monotonic() + 2 * self._policy.lease.total_seconds()
+        while time.monotonic() < deadline:
+            now = self._clock.now()
+            if self._cache.try_lease(self._key, self._owner, now, now + self._policy.lease):
+                try:
+                    # Someone may have finished between our miss and our lease.
+                    return self._usable(stale_token) or self._login()
+                finally:
+                    self._cache.release_lease(self._key, self._owner)
+            time.sleep(self._poll)
+            found = self._usable(stale_token)
+            if found is not None:
+                return found
+        raise TransientError("timed out waiting for another process to log in to AdvancedMD")
+
+    def _login(self) -> Session:
+        issued = self._clock.now()
+        token, webserver = self._auth.login()
+        self._metrics.count("Logins")
+        session = Session(
+            token=token,
+            webserver=webserver,
+            issued_at=issued,
+            expires_at=self._expiry(issued),
+        )
+        self._cache.save(
+            self._key,
+            token=session.token,
+            webserver=session.webserver,
+            issued_at=session.issued_at,
+            expires_at=session.expires_at,
+        )
+        self._memo = session
+        log.info("logged in to AdvancedMD", extra={"expires_at": session.expires_at.isoformat()})
+        return session
+
+    def _expiry(self, issued: datetime) -> datetime:
+        expiry = issued + self._policy.max_age
+        zone = self._policy.midnight_zone
+        if zone is not None:
+            midnight = next_midnight(issued, zone)
+            if midnight - issued <= 2 * self._policy.margin:
+                # A login just before midnight would be stale at once and loop; use the next one.
+                midnight = next_midnight(midnight, zone)
+            expiry = min(expiry, midnight)
+        return expiry
+
+    def _fresh(self, expires_at: datetime) -> bool:
+        return self._clock.now() + self._policy.margin < expires_at

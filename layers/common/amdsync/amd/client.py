@@ -1,0 +1,183 @@
+"""The call pipeline every AMD request goes through: budget -> session -> send -> classify.
+
+Order matters: the rate budget is taken before each attempt (AMD counts every attempt), the
+session comes from the shared token cache, a session-expired answer costs exactly one
+re-login and one resend, AMD's own 429 closes the window for every process, and only
+transient failures are retried (with jittered backoff).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from amdsync.amd.auth import TokenManager
+from amdsync.amd.config import DEFAULT_TIMEZONE
+from amdsync.amd.envelope import Reply, build_request
+from amdsync.amd.errors import RateLimited, SessionExpired
+from amdsync.amd.models import Session
+from amdsync.amd.ports import Clock, MetricsSink, NullMetrics
+from amdsync.amd.ratelimit import Permit, RateLimiter
+from amdsync.amd.retry import RetryPolicy, run_with_retry
+from amdsync.amd.tiers import REST_BUDGETS, Budget, budgets_for_action
+from amdsync.amd.transport import RestReply, Transport
+from amdsync.domain.timefmt import format_msgtime
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ClientOptions:
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TIMEZONE))
+    # 0 = never sleep for budget: raise RateLimited(retry_after) so a worker can defer the
+    # message. The CLI sets a bound and waits instead.
+    max_rate_wait: float = 0.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    server_429_retries: int = 1
+
+
+class RateGate:
+    """Turns the limiter's Permit/Wait into "go" or a bounded sleep or `RateLimited`."""
+
+    def __init__(
+        self, limiter: RateLimiter, clock: Clock, max_wait: float, metrics: MetricsSink
+    ) -> None:
+        self.limiter = limiter
+        self._clock = clock
+        self._max_wait = max_wait
+        self._metrics = metrics
+
+    def spend(self, budgets: Sequence[Budget], max_wait: float | None = None) -> None:
+        bound = self._max_wait if max_wait is None else max_wait
+        waited = 0.0
+        while True:
+            outcome = self.limiter.acquire(budgets)
+            if isinstance(outcome, Permit):
+                return
+            if waited + outcome.seconds > bound:
+                self._metrics.count("RateLimitDeferrals")
+                raise RateLimited(outcome.seconds)
+            self._metrics.count("RateLimitWaits")
+            self._clock.sleep(outcome.seconds)
+            waited += outcome.seconds
+
+
+class AmdClient:
+    def __init__(
+        self,
+        *,
+        tokens: TokenManager,
+        transport: Transport,
+        gate: RateGate,
+        clock: Clock,
+        options: ClientOptions | None = None,
+        metrics: MetricsSink | None = None,
+    ) -> None:
+        self._tokens = tokens
+        self._transport = transport
+        self._gate = gate
+        self._clock = clock
+        self._opts = options or ClientOptions()
+        self._metrics = metrics or NullMetrics()
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return self._opts.timezone
+
+    @property
+    def limiter(self) -> RateLimiter:
+        return self._gate.limiter
+
+    def now(self) -> datetime:
+        return self._clock.now()
+
+    def msgtime(self) -> str:
+        return format_msgtime(self._clock.now(), self._opts.timezone)
+
+    def session(self) -> Session:
+        return self._tokens.session()
+
+    def xmlrpc(
+        self,
+        action: str,
+        cls: str,
+        attrs: Mapping[str, object] | None = None,
+        children: Mapping[str, Any] | None = None,
+        *,
+        idempotent: bool = True,
+        already_done: Callable[[], Reply | None] | None = None,
+    ) -> Reply:
+        def send(session: Session) -> Reply:
+            # msgtime is built per attempt: it bounds getupdatedvisits' window (§7.25).
+            body = build_request(action, cls, self.msgtime(), attrs, children)
+            return self._transport.post_xmlrpc(session.xmlrpc_url, body, session.token)
+
+        return self._call(budgets_for_action(action), send, idempotent, already_done)
+
+    def rest(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, str] | None = None,
+        idempotent: bool = True,
+        already_done: Callable[[], RestReply | None] | None = None,
+    ) -> RestReply:
+        def send(session: Session) -> RestReply:
+            url = session.rest_base + path
+            return self._transport.rest(method, url, session.token, json=json, params=params)
+
+        return self._call(REST_BUDGETS, send, idempotent, already_done)
+
+    def _call(
+        self,
+        budgets: Sequence[Budget],
+        send: Callable[[Session], T],
+        idempotent: bool,
+        already_done: Callable[[], T | None] | None,
+    ) -> T:
+        return run_with_retry(
+            lambda: self._attempt(budgets, send),
+            policy=self._opts.retry,
+            sleep=self._clock.sleep,
+            idempotent=idempotent,
+            already_done=already_done,
+            on_retry=lambda _exc: self._metrics.count("AmdRetries"),
+        )
+
+    def _attempt(self, budgets: Sequence[Budget], send: Callable[[Session], T]) -> T:
+        rounds = 1 + self._opts.server_429_retries
+        for round_no in range(rounds):
+            self._gate.spend(budgets)
+            try:
+                return self._send_once(budgets, send)
+            except RateLimited as exc:
+                if not exc.from_server:
+                    raise
+                self._metrics.count("RateLimitHits")
+                wait = self.limiter.note_server_limit(budgets)
+                log.warning("AdvancedMD answered 429", extra={"wait_seconds": round(wait, 1)})
+                if round_no == rounds - 1 or wait > self._opts.max_rate_wait:
+                    raise RateLimited(wait, amd_code=exc.amd_code, from_server=True) from None
+                self._clock.sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send_once(self, budgets: Sequence[Budget], send: Callable[[Session], T]) -> T:
+        self._metrics.count("AmdCalls")
+        session = self._tokens.session()
+        try:
+            return send(session)
+        except SessionExpired:
+            # Exactly one re-login (shared by every process) and one resend; a second expiry
+            # right after a fresh login is not an expiry problem, so it propagates.
+            self._metrics.count("SessionExpired")
+            fresh = self._tokens.refresh(stale_token=session.token)
+            self._gate.spend(budgets)
+            self._metrics.count("AmdCalls")
+            return send(fresh)

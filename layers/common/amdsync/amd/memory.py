@@ -1,0 +1,143 @@
+"""In-memory, thread-safe implementations of the ports, for unit tests and single-process use."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+
+@dataclass(frozen=True)
+class MemoryToken:
+    token: str
+    webserver: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+class MemoryTokenCache:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tokens: dict[str, MemoryToken] = {}
+        self._leases: dict[str, tuple[str, datetime]] = {}
+
+    def load(self, office_key: str) -> MemoryToken | None:
+        with self._lock:
+            return self._tokens.get(office_key)
+
+    def save(
+        self,
+        office_key: str,
+        *,
+        token: str,
+        webserver: str,
+        issued_at: datetime,
+        expires_at: datetime,
+    ) -> None:
+        with self._lock:
+            self._tokens[office_key] = MemoryToken(token, webserver, issued_at, expires_at)
+
+    def discard(self, office_key: str, token: str) -> None:
+        with self._lock:
+            current = self._tokens.get(office_key)
+            if current is not None and current.token == token:
+                del self._tokens[office_key]
+
+    def try_lease(self, office_key: str, owner: str, now: datetime, until: datetime) -> bool:
+        with self._lock:
+            held = self._leases.get(office_key)
+            if held is not None and held[0] != owner and held[1] > now:
+                return False
+            self._leases[office_key] = (owner, until)
+            return True
+
+    def release_lease(self, office_key: str, owner: str) -> None:
+        with self._lock:
+            held = self._leases.get(office_key)
+            if held is not None and held[0] == owner:
+                del self._leases[office_key]
+
+
+class MemoryRateBuckets:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._used: dict[tuple[str, str], int] = {}
+
+    def try_take(
+        self, scope: str, bucket: str, *, cost: int, limit: int, expires_at: datetime
+    ) -> bool:
+        with self._lock:
+            used = self._used.get((scope, bucket), 0)
+            if used + cost > limit:
+                return False
+            self._used[(scope, bucket)] = used + cost
+            return True
+
+    def give_back(self, scope: str, bucket: str, *, cost: int) -> None:
+        with self._lock:
+            key = (scope, bucket)
+            self._used[key] = max(0, self._used.get(key, 0) - cost)
+
+    def exhaust(self, scope: str, bucket: str, *, limit: int, expires_at: datetime) -> None:
+        with self._lock:
+            key = (scope, bucket)
+            self._used[key] = max(limit, self._used.get(key, 0))
+
+    def used(self, scope: str, bucket: str) -> int:
+        with self._lock:
+            return self._used.get((scope, bucket), 0)
+
+
+class MemoryLookupCache:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rows: dict[tuple[str, str], tuple[list[dict[str, Any]], datetime]] = {}
+
+    def get(self, scope: str, kind: str, now: datetime) -> list[dict[str, Any]] | None:
+        with self._lock:
+            entry = self._rows.get((scope, kind))
+            if entry is None or entry[1] <= now:
+                return None
+            return copy.deepcopy(entry[0])
+
+    def put(self, scope: str, kind: str, rows: list[dict[str, Any]], expires_at: datetime) -> None:
+        with self._lock:
+            self._rows[(scope, kind)] = (copy.deepcopy(rows), expires_at)
+
+    def invalidate(self, scope: str, kind: str) -> None:
+        with self._lock:
+            self._rows.pop((scope, kind), None)
+
+
+class ManualClock:
+    """A clock that moves only when told to; `sleep` advances it instantly."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._lock = threading.Lock()
+        self._now = start or datetime(2025, 3, 14, 12, 0, tzinfo=UTC)
+        self.slept: list[float] = []
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.slept.append(seconds)
+            self._now += timedelta(seconds=max(0.0, seconds))
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._now += timedelta(seconds=seconds)
+
+
+class CountingMetrics:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.counts: dict[str, int] = {}
+
+    def count(self, name: str, value: int = 1) -> None:
+        with self._lock:
+            self.counts[name] = self.counts.get(name, 0) + value

@@ -1,0 +1,106 @@
+"""Ports the AMD client needs from the outside world (ARCHITECTURE §2).
+
+`amd` defines them; `amdsync.store` implements them structurally (no import either way), and a
+composition module wires the two. In-memory versions live in `amdsync.amd.memory`.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, timezone-aware."""
+        ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
+
+
+class TokenRecord(Protocol):
+    """What a token cache hands back; the token itself must never reach a log."""
+
+    @property
+    def token(self) -> str: ...
+    @property
+    def webserver(self) -> str: ...
+    @property
+    def issued_at(self) -> datetime: ...
+    @property
+    def expires_at(self) -> datetime: ...
+
+
+class TokenCache(Protocol):
+    """One token per office key, shared by every process, with a lease for single-flight login."""
+
+    def load(self, office_key: str) -> TokenRecord | None: ...
+
+    def save(
+        self,
+        office_key: str,
+        *,
+        token: str,
+        webserver: str,
+        issued_at: datetime,
+        expires_at: datetime,
+    ) -> None: ...
+
+    def discard(self, office_key: str, token: str) -> None:
+        """Forget the token only if it is still the one given (a newer one must survive)."""
+        ...
+
+    def try_lease(self, office_key: str, owner: str, now: datetime, until: datetime) -> bool:
+        """Take the login lease if free or expired (conditional write); True if `owner` holds it."""
+        ...
+
+    def release_lease(self, office_key: str, owner: str) -> None: ...
+
+
+class RateBuckets(Protocol):
+    """Per-window usage counters. `bucket` names tier + window, e.g. `T2#2025-03-14T15:05`."""
+
+    def try_take(
+        self, scope: str, bucket: str, *, cost: int, limit: int, expires_at: datetime
+    ) -> bool:
+        """Atomically add `cost` if the result stays within `limit`; False leaves it unchanged."""
+        ...
+
+    def give_back(self, scope: str, bucket: str, *, cost: int) -> None: ...
+
+    def exhaust(self, scope: str, bucket: str, *, limit: int, expires_at: datetime) -> None:
+        """Mark a window as used up (AMD said 429, so our count was wrong)."""
+        ...
+
+    def used(self, scope: str, bucket: str) -> int: ...
+
+
+class LookupCache(Protocol):
+    """Shared cache of lookup lists (profiles, facilities, ...), JSON-able rows per kind."""
+
+    def get(self, scope: str, kind: str, now: datetime) -> list[dict[str, Any]] | None: ...
+
+    def put(
+        self, scope: str, kind: str, rows: list[dict[str, Any]], expires_at: datetime
+    ) -> None: ...
+
+    def invalidate(self, scope: str, kind: str) -> None: ...
+
+
+class MetricsSink(Protocol):
+    def count(self, name: str, value: int = 1) -> None: ...
+
+
+class NullMetrics:
+    def count(self, name: str, value: int = 1) -> None:
+        return None

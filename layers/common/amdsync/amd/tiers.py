@@ -1,0 +1,93 @@
+"""AMD's impact tiers as data (PROTOCOL §6): a change of AMD's limits is a change of this table.
+
+A call spends from one or more budgets: its tier, and for the change feeds also the separate
+1-call-per-minute cap that applies at all hours (§3.14, §7.24).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Budget(StrEnum):
+    TIER1 = "T1"
+    TIER2 = "T2"
+    TIER3 = "T3"
+    FEED = "FEED"  # getupdatedvisits/getupdatedpatients: 1/min at all hours
+    LOGIN = "LOGIN"  # >1 login/min/account earns a 429 (§6)
+
+
+@dataclass(frozen=True)
+class Limit:
+    peak: int
+    off_peak: int
+
+    def at(self, peak: bool) -> int:
+        return self.peak if peak else self.off_peak
+
+
+DEFAULT_LIMITS: Mapping[Budget, Limit] = {
+    Budget.TIER1: Limit(peak=1, off_peak=60),
+    Budget.TIER2: Limit(peak=12, off_peak=120),
+    Budget.TIER3: Limit(peak=24, off_peak=120),
+    Budget.FEED: Limit(peak=1, off_peak=1),
+    Budget.LOGIN: Limit(peak=1, off_peak=1),
+}
+
+# The named calls of each tier (Limits page); anything else is Tier 3 (§3.0).
+_NAMED: Mapping[str, Budget] = {
+    "getupdatedvisits": Budget.TIER1,
+    "getupdatedpatients": Budget.TIER1,
+    "savecharges": Budget.TIER2,
+    "getdemographic": Budget.TIER2,
+    "getdatevisits": Budget.TIER2,
+    "updvisitwithnewcharges": Budget.TIER2,
+    "gettxhistory": Budget.TIER2,
+    "getappts": Budget.TIER2,
+    "getpaymentdetaildata": Budget.TIER2,
+}
+_FEEDS = frozenset({"getupdatedvisits", "getupdatedpatients"})
+
+# REST scheduler tiers are undocumented (§6, UNCERTAIN): budget them as Tier 2.
+REST_BUDGETS: tuple[Budget, ...] = (Budget.TIER2,)
+
+
+def budgets_for_action(action: str) -> tuple[Budget, ...]:
+    """Budgets an XMLRPC action spends (action names match case-insensitively, §1.2)."""
+    name = action.strip().lower()
+    if name == "login":
+        # Untiered, so Tier 3 by default (§6), plus the one-login-per-minute guard.
+        return (Budget.LOGIN, Budget.TIER3)
+    tier = _NAMED.get(name, Budget.TIER3)
+    return (Budget.FEED, tier) if name in _FEEDS else (tier,)
+
+
+@dataclass(frozen=True)
+class LimitTable:
+    """Per-minute limits per budget, judged peak/off-peak by `is_peak` (America/Denver)."""
+
+    limits: Mapping[Budget, Limit]
+    is_peak: Callable[[datetime], bool]
+
+    def limit(self, budget: Budget, instant: datetime) -> int:
+        return self.limits[budget].at(self.is_peak(instant))
+
+    @classmethod
+    def default(cls) -> LimitTable:
+        from amdsync.domain.timefmt import is_peak  # noqa: PLC0415 - keep tiers importable alone
+
+        return cls(limits=DEFAULT_LIMITS, is_peak=is_peak)
+
+    @classmethod
+    def from_mapping(
+        cls, data: Mapping[str, Any], is_peak: Callable[[datetime], bool]
+    ) -> LimitTable:
+        """From `{"T2": {"peak": 12, "off_peak": 120}, ...}`; budgets not named keep defaults."""
+        limits = dict(DEFAULT_LIMITS)
+        for key, value in data.items():
+            limits[Budget(key)] = Limit(peak=int(value["peak"]), off_peak=int(value["off_peak"]))
+        return cls(limits=limits, is_peak=is_peak)

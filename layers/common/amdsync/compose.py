@@ -1,0 +1,224 @@
+"""The one place that shows what talks to what: builds the use cases' context and the API's
+services from typed settings, boto3 and the AdvancedMD client. Handlers call this; nothing
+else constructs adapters.
+
+Everything is built lazily and once per process (Lambda reuses it across invocations). Only
+endpoints, clocks and secrets differ between AWS and the local stack: boto3 follows
+`AWS_ENDPOINT_URL`, the partner-login URL comes from the environment, credentials from Secrets
+Manager.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
+
+import boto3
+
+from amdsync.amd.client import ClientOptions
+from amdsync.amd.config import AmdCredentials, load_credentials
+from amdsync.amd.errors import AmdError
+from amdsync.amd.ports import SystemClock
+from amdsync.amd.service import AdvancedMD, build_advancedmd
+from amdsync.config import AmdSettings
+from amdsync.store.admin import DynamoConflicts, DynamoMappings, DynamoSettings
+from amdsync.store.appointments import DynamoAppointments
+from amdsync.store.control import DynamoBulkJobs, DynamoLeases, DynamoWatermark
+from amdsync.store.feed import DynamoChangeFeed
+from amdsync.store.journal import DynamoAuditTrail, DynamoSyncLogs
+from amdsync.store.lookup_cache import DynamoLookupCache
+from amdsync.store.patients import DynamoPatients
+from amdsync.store.queue import SqsDeadLetters, SqsJobQueue
+from amdsync.store.rate_buckets import DynamoRateBuckets
+from amdsync.store.token_cache import DynamoTokenCache
+from amdsync.sync.amd_adapter import AdvancedMDAdapter, CountingMetrics
+from amdsync.sync.context import SyncContext
+from amdsync.sync.metrics import MetricsSink
+from amdsync.web.views import BudgetView, ConnectionInfo, ConnectionReport, LookupItem
+
+DEFAULT_CONFIRM_METHOD = "1"
+
+
+class PowertoolsMetrics:
+    """MetricsSink over the function's Powertools Metrics (EMF, namespace AMDSync)."""
+
+    def __init__(self, metrics: Any) -> None:
+        self._metrics = metrics
+
+    def count(self, name: str, value: int = 1, **dimensions: str) -> None:
+        from aws_lambda_powertools.metrics import MetricUnit  # noqa: PLC0415
+
+        self._metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+    def milliseconds(self, name: str, value: float, **dimensions: str) -> None:
+        from aws_lambda_powertools.metrics import MetricUnit  # noqa: PLC0415
+
+        self._metrics.add_metric(name=name, unit=MetricUnit.Milliseconds, value=value)
+
+
+@dataclass
+class Services:
+    """Everything a function needs for one practice, built on first use."""
+
+    settings: AmdSettings
+    metrics: MetricsSink
+    # 0 = never sleep for rate budget (raise RateLimited so the queue defers the job).
+    max_rate_wait: float = 0.0
+
+    @cached_property
+    def credentials(self) -> AmdCredentials:
+        credentials = load_credentials(self.settings.amd_secret_name)
+        # The environment names the partner-login endpoint (an endpoint is configuration).
+        return credentials.model_copy(
+            update={"partner_login_url": self.settings.amd_partner_login_url}
+        )
+
+    @property
+    def practice(self) -> str:
+        return self.credentials.office_key
+
+    @cached_property
+    def _dynamodb(self) -> Any:
+        return boto3.resource("dynamodb")
+
+    @cached_property
+    def _sqs(self) -> Any:
+        return boto3.client("sqs")
+
+    @cached_property
+    def counter(self) -> CountingMetrics:
+        return CountingMetrics(self.metrics)
+
+    @cached_property
+    def amd(self) -> AdvancedMD:
+        zone = ZoneInfo(self.settings.practice_timezone)
+        return build_advancedmd(
+            self.credentials,
+            token_cache=DynamoTokenCache(self._table(self.settings.control_table)),
+            rate_buckets=DynamoRateBuckets(self._table(self.settings.control_table)),
+            lookup_cache=DynamoLookupCache(self._table(self.settings.cache_table)),
+            clock=SystemClock(),
+            options=ClientOptions(timezone=zone, max_rate_wait=self.max_rate_wait),
+            metrics=self.counter,
+        )
+
+    @cached_property
+    def queue(self) -> SqsJobQueue:
+        return SqsJobQueue(self._sqs, self.settings.sync_queue_url)
+
+    def notify(self, topic_arn: str, subject: str, message: str) -> None:
+        """Publish to the alarm topic (ids and counts only: the callers build PHI-free text)."""
+        boto3.client("sns").publish(TopicArn=topic_arn, Subject=subject[:100], Message=message)
+
+    def dead_letters(self, dlq_url: str) -> SqsDeadLetters:
+        return SqsDeadLetters(self._sqs, dlq_url)
+
+    def _table(self, name: str) -> Any:
+        return self._dynamodb.Table(name)
+
+    def context(self) -> SyncContext:
+        practice = self.practice
+        state = self._table(self.settings.sync_table)
+        control = self._table(self.settings.control_table)
+        adapter = AdvancedMDAdapter(
+            self.amd, self.counter, os.environ.get("AMD_CONFIRM_METHOD_ID", DEFAULT_CONFIRM_METHOD)
+        )
+        return SyncContext(
+            practice=practice,
+            timezone=ZoneInfo(self.settings.practice_timezone),
+            clock=SystemClock(),
+            appointments=DynamoAppointments(state, practice),
+            patients=DynamoPatients(state, practice),
+            settings=DynamoSettings(state, practice),
+            mappings=DynamoMappings(state, practice),
+            conflicts=DynamoConflicts(state, practice),
+            feed=DynamoChangeFeed(state, practice),
+            logs=DynamoSyncLogs(self._table(self.settings.logs_table), practice),
+            audit=DynamoAuditTrail(self._table(self.settings.audit_table), practice),
+            watermark=DynamoWatermark(control, practice),
+            leases=DynamoLeases(control, practice),
+            bulk_jobs=DynamoBulkJobs(control, practice),
+            queue=self.queue,
+            scheduler=adapter,
+            amd_patients=adapter,
+            metrics=self.metrics,
+            amd_calls=adapter,
+        )
+
+    def amd_admin(self) -> AmdAdminService:
+        return AmdAdminService(self)
+
+
+class AmdAdminService:
+    """Lookups, the connection test and the rate budget for the API and the UI."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    def lookup(self, kind: str) -> list[LookupItem]:
+        lookups = self._services.amd.lookups
+        if kind == "providers":
+            setup = lookups.scheduler_setup()
+            columns: dict[str, list[str]] = {}
+            for column in setup.columns:
+                if column.profile_id:
+                    columns.setdefault(column.profile_id, []).append(column.id)
+            return [
+                LookupItem(amd_id=p.id, code=p.code, name=p.name, column_ids=columns.get(p.id, []))
+                for p in lookups.profiles()
+            ]
+        if kind == "facilities":
+            return [LookupItem(amd_id=f.id, code=f.code, name=f.name) for f in lookups.facilities()]
+        if kind == "appointment-types":
+            return [
+                LookupItem(amd_id=t.id, name=t.name)
+                for t in lookups.appointment_types()
+                if not t.deleted
+            ]
+        return [LookupItem(amd_id=r.id, name=r.name) for r in lookups.reasons()]
+
+    def test_connection(self) -> ConnectionReport:
+        try:
+            report = self._services.amd.test_connection()
+        except AmdError as exc:
+            return ConnectionReport(ok=False, message=_plain(exc))
+        except Exception as exc:
+            return ConnectionReport(
+                ok=False, message=f"Could not check the connection ({type(exc).__name__})."
+            )
+        return ConnectionReport(
+            ok=report.ok,
+            message=report.message,
+            provider_count=report.provider_count,
+            checks={"login": True, "lookups": True},
+        )
+
+    def budgets(self) -> list[BudgetView]:
+        return [
+            BudgetView(budget=b.budget.value, limit=b.limit, used=b.used, peak=b.peak)
+            for b in self._services.amd.client.limiter.snapshot()
+        ]
+
+    def connection_info(self) -> ConnectionInfo:
+        credentials = self._services.credentials
+        return ConnectionInfo(
+            office_key=credentials.masked_office_key,
+            username=credentials.username,
+            app_name=credentials.app_name,
+            login_host=urlparse(credentials.partner_login_url).hostname,
+        )
+
+    def appointment_link(self, visit_id: str) -> str | None:
+        # AMD's web client has no documented deep link; point at the scheduler REST resource.
+        return f"advancedmd://scheduler/appointments/{visit_id}"
+
+
+def _plain(exc: AmdError) -> str:
+    return {
+        "AMD_AUTH_FAILED": "AdvancedMD refused the username, password or office key.",
+        "AMD_ACCESS_DENIED": "The AdvancedMD user lacks a permission (it needs the API role).",
+    }.get(exc.error_code, f"AdvancedMD could not be reached or refused the check ({exc.meaning}).")

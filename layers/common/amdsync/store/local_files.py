@@ -1,0 +1,207 @@
+"""File-backed token cache, rate buckets and lookup cache for the operator CLI without AWS.
+
+They implement the same `amdsync.amd.ports` protocols as the DynamoDB adapters, so repeated
+CLI runs (and several CLI processes at once) share one login and one rate budget. Files are
+created 0600 in a 0700 directory: the token file is as sensitive as a password. Every change
+is a read-modify-write under an exclusive `flock`, written atomically (temp file + rename).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+_PRIVATE_FILE = 0o600
+_PRIVATE_DIR = 0o700
+
+
+class _LockedJson:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(mode=_PRIVATE_DIR, parents=True, exist_ok=True)
+        self._lock_path = path.with_name(path.name + ".lock")
+
+    @contextlib.contextmanager
+    def edit(self) -> Iterator[dict[str, Any]]:
+        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, _PRIVATE_FILE)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            data = self._read()
+            before = json.dumps(data, sort_keys=True)
+            yield data
+            if json.dumps(data, sort_keys=True) != before:
+                self._write(data)
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def _read(self) -> dict[str, Any]:
+        try:
+            loaded = json.loads(self.path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return {}
+        return loaded if isinstance(loaded, dict) else {}
+
+    def _write(self, data: dict[str, Any]) -> None:
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-")
+        try:
+            os.fchmod(fd, _PRIVATE_FILE)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(data, handle)
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
+
+def _now_epoch() -> float:
+    return datetime.now(UTC).timestamp()
+
+
+@dataclass(frozen=True)
+class FileToken:
+    token: str = field(repr=False)
+    webserver: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+class FileTokenCache:
+    """Tokens disappear from the file once expired (checked on every access).
+
+    `now` should be the same clock the token expiry was computed on (AMD's, in tests a
+    simulated one); it defaults to the system clock.
+    """
+
+    def __init__(self, path: Path, now: Callable[[], datetime] | None = None) -> None:
+        self._file = _LockedJson(path)
+        self._now = now or (lambda: datetime.now(UTC))
+
+    def load(self, office_key: str) -> FileToken | None:
+        with self._file.edit() as data:
+            _prune_tokens(data, self._now())
+            entry = data.get("tokens", {}).get(office_key)
+            if entry is None:
+                return None
+            return FileToken(
+                token=entry["token"],
+                webserver=entry["webserver"],
+                issued_at=datetime.fromisoformat(entry["issuedAt"]),
+                expires_at=datetime.fromisoformat(entry["expiresAt"]),
+            )
+
+    def save(
+        self,
+        office_key: str,
+        *,
+        token: str,
+        webserver: str,
+        issued_at: datetime,
+        expires_at: datetime,
+    ) -> None:
+        with self._file.edit() as data:
+            data.setdefault("tokens", {})[office_key] = {
+                "token": token,
+                "webserver": webserver,
+                "issuedAt": issued_at.isoformat(),
+                "expiresAt": expires_at.isoformat(),
+            }
+
+    def discard(self, office_key: str, token: str) -> None:
+        with self._file.edit() as data:
+            tokens = data.get("tokens", {})
+            if tokens.get(office_key, {}).get("token") == token:
+                del tokens[office_key]
+
+    def try_lease(self, office_key: str, owner: str, now: datetime, until: datetime) -> bool:
+        with self._file.edit() as data:
+            leases = data.setdefault("leases", {})
+            held = leases.get(office_key)
+            if held and held[0] != owner and held[1] > now.timestamp():
+                return False
+            leases[office_key] = [owner, until.timestamp()]
+            return True
+
+    def release_lease(self, office_key: str, owner: str) -> None:
+        with self._file.edit() as data:
+            leases = data.get("leases", {})
+            if leases.get(office_key, [None])[0] == owner:
+                del leases[office_key]
+
+
+def _prune_tokens(data: dict[str, Any], now: datetime) -> None:
+    tokens = data.get("tokens", {})
+    for key in [k for k, v in tokens.items() if datetime.fromisoformat(v["expiresAt"]) <= now]:
+        del tokens[key]
+
+
+class FileRateBuckets:
+    def __init__(self, path: Path) -> None:
+        self._file = _LockedJson(path)
+
+    def try_take(
+        self, scope: str, bucket: str, *, cost: int, limit: int, expires_at: datetime
+    ) -> bool:
+        with self._file.edit() as data:
+            entries = _prune_buckets(data).setdefault(scope, {})
+            used = entries.get(bucket, [0, 0])[0]
+            if used + cost > limit:
+                return False
+            entries[bucket] = [used + cost, expires_at.timestamp()]
+            return True
+
+    def give_back(self, scope: str, bucket: str, *, cost: int) -> None:
+        with self._file.edit() as data:
+            entry = data.get("buckets", {}).get(scope, {}).get(bucket)
+            if entry:
+                entry[0] = max(0, entry[0] - cost)
+
+    def exhaust(self, scope: str, bucket: str, *, limit: int, expires_at: datetime) -> None:
+        with self._file.edit() as data:
+            entries = _prune_buckets(data).setdefault(scope, {})
+            used = entries.get(bucket, [0, 0])[0]
+            entries[bucket] = [max(used, limit), expires_at.timestamp()]
+
+    def used(self, scope: str, bucket: str) -> int:
+        with self._file.edit() as data:
+            return int(data.get("buckets", {}).get(scope, {}).get(bucket, [0])[0])
+
+
+def _prune_buckets(data: dict[str, Any]) -> dict[str, Any]:
+    # Windows here are judged on the caller's clock; keep entries until well past real expiry.
+    now = _now_epoch()
+    buckets: dict[str, Any] = data.setdefault("buckets", {})
+    for entries in buckets.values():
+        for name in [n for n, (_, exp) in entries.items() if exp < now - 3600]:
+            del entries[name]
+    return buckets
+
+
+class FileLookupCache:
+    def __init__(self, path: Path) -> None:
+        self._file = _LockedJson(path)
+
+    def get(self, scope: str, kind: str, now: datetime) -> list[dict[str, Any]] | None:
+        with self._file.edit() as data:
+            entry = data.get(scope, {}).get(kind)
+            if not entry or entry["expiresAt"] <= now.timestamp():
+                return None
+            rows = entry["rows"]
+            return rows if isinstance(rows, list) else None
+
+    def put(self, scope: str, kind: str, rows: list[dict[str, Any]], expires_at: datetime) -> None:
+        with self._file.edit() as data:
+            data.setdefault(scope, {})[kind] = {"rows": rows, "expiresAt": expires_at.timestamp()}
+
+    def invalidate(self, scope: str, kind: str) -> None:
+        with self._file.edit() as data:
+            data.get(scope, {}).pop(kind, None)

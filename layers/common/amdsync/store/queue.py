@@ -1,0 +1,69 @@
+"""The SQS FIFO sync queue: one message per job, grouped per entity, deduplicated per version."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from amdsync.jobs import SyncJob
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+SEND_BATCH = 10  # SQS SendMessageBatch limit
+
+
+class SqsJobQueue:
+    def __init__(self, client: SQSClient, queue_url: str) -> None:
+        self._client = client
+        self._url = queue_url
+
+    def enqueue(self, jobs: list[SyncJob], bulk_job_id: str | None = None) -> None:
+        for start in range(0, len(jobs), SEND_BATCH):
+            batch = jobs[start : start + SEND_BATCH]
+            entries = [
+                {
+                    "Id": str(i),
+                    "MessageBody": job.model_dump_json(by_alias=True),
+                    "MessageGroupId": job.group_id,
+                    "MessageDeduplicationId": job.dedup_id,
+                }
+                for i, job in enumerate(batch)
+            ]
+            reply = self._client.send_message_batch(QueueUrl=self._url, Entries=entries)  # type: ignore[arg-type]
+            if reply.get("Failed"):
+                codes = sorted({f.get("Code", "?") for f in reply["Failed"]})
+                raise RuntimeError(f"SQS refused {len(reply['Failed'])} job(s): {codes}")
+
+    def depth(self) -> int:
+        attrs = self._client.get_queue_attributes(
+            QueueUrl=self._url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attrs.get("ApproximateNumberOfMessages", 0)) + int(
+            attrs.get("ApproximateNumberOfMessagesNotVisible", 0)
+        )
+
+    def defer(self, receipt_handle: str, seconds: float) -> None:
+        """Bring a received message back after `seconds` (the rate limiter's wait)."""
+        self._client.change_message_visibility(
+            QueueUrl=self._url,
+            ReceiptHandle=receipt_handle,
+            VisibilityTimeout=max(0, min(int(seconds + 0.999), 43_200)),
+        )
+
+
+class SqsDeadLetters:
+    """Jobs the worker gave up on; the DLQ alarm pages someone (docs/runbook.md)."""
+
+    def __init__(self, client: SQSClient, dlq_url: str) -> None:
+        self._client = client
+        self._url = dlq_url
+
+    def send(self, job: SyncJob, reason: str) -> None:
+        self._client.send_message(
+            QueueUrl=self._url,
+            MessageBody=job.model_dump_json(by_alias=True),
+            MessageGroupId=job.group_id,
+            MessageDeduplicationId=job.dedup_id,
+            MessageAttributes={"reason": {"DataType": "String", "StringValue": reason[:256]}},
+        )

@@ -1,0 +1,122 @@
+"""DynamoDB token cache (control table) with a conditional-write login lease.
+
+Implements `amdsync.amd.ports.TokenCache` structurally. One item per office key holds the token
+(`sk="TOKEN"`); the lease is a sibling item (`sk="TOKEN#LEASE"`) so taking it never rewrites the
+token. The table has SSE on (template); the token is never logged or returned by any API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from amdsync.store.amd_keys import epoch, office_pk
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+TOKEN_SK = "TOKEN"  # noqa: S105 - a sort key, not a secret
+LEASE_SK = "TOKEN#LEASE"
+# Keep the item a day past the token's expiry before TTL removes it (TTL is lazy anyway).
+_TTL_SLACK = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class StoredToken:
+    token: str = field(repr=False)
+    webserver: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+def _conditional_failed(exc: ClientError) -> bool:
+    return bool(exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
+
+
+class DynamoTokenCache:
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def load(self, office_key: str) -> StoredToken | None:
+        item = self._table.get_item(
+            Key={"pk": office_pk(office_key), "sk": TOKEN_SK}, ConsistentRead=True
+        ).get("Item")
+        if not item:
+            return None
+        return StoredToken(
+            token=str(item["token"]),
+            webserver=str(item["webserver"]),
+            issued_at=datetime.fromisoformat(str(item["issuedAt"])),
+            expires_at=datetime.fromisoformat(str(item["tokenExpiresAt"])),
+        )
+
+    def save(
+        self,
+        office_key: str,
+        *,
+        token: str,
+        webserver: str,
+        issued_at: datetime,
+        expires_at: datetime,
+    ) -> None:
+        self._table.put_item(
+            Item={
+                "pk": office_pk(office_key),
+                "sk": TOKEN_SK,
+                "token": token,
+                "webserver": webserver,
+                "issuedAt": issued_at.isoformat(),
+                "tokenExpiresAt": expires_at.isoformat(),
+                "expiresAt": epoch(expires_at + _TTL_SLACK),
+            }
+        )
+
+    def discard(self, office_key: str, token: str) -> None:
+        try:
+            self._table.delete_item(
+                Key={"pk": office_pk(office_key), "sk": TOKEN_SK},
+                ConditionExpression="#t = :t",
+                ExpressionAttributeNames={"#t": "token"},
+                ExpressionAttributeValues={":t": token},
+            )
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise  # a newer token is there: keep it
+
+    def try_lease(self, office_key: str, owner: str, now: datetime, until: datetime) -> bool:
+        values: dict[str, Any] = {":now": epoch(now), ":owner": owner}
+        try:
+            self._table.put_item(
+                Item={
+                    "pk": office_pk(office_key),
+                    "sk": LEASE_SK,
+                    "owner": owner,
+                    "leaseUntil": epoch(until),
+                    "expiresAt": epoch(until + _TTL_SLACK),
+                },
+                ConditionExpression=(
+                    "attribute_not_exists(pk) OR leaseUntil < :now OR #o = :owner"
+                ),
+                ExpressionAttributeNames={"#o": "owner"},
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    def release_lease(self, office_key: str, owner: str) -> None:
+        try:
+            self._table.delete_item(
+                Key={"pk": office_pk(office_key), "sk": LEASE_SK},
+                ConditionExpression="#o = :owner",
+                ExpressionAttributeNames={"#o": "owner"},
+                ExpressionAttributeValues={":owner": owner},
+            )
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise

@@ -1,0 +1,257 @@
+"""The sync ports (AmdScheduler, AmdPatients, CallCounter) over the AdvancedMD client.
+
+Translates between AMD's shapes (REST appointments, XMLRPC visit rows with names and codes,
+LAST,FIRST patient names) and the sync's `AmdAppointment` in AMD ids and local wall time.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from amdsync.amd.errors import DuplicatePatient, NotFound
+from amdsync.amd.models import (
+    Appointment,
+    AppointmentType,
+    BookingRequest,
+    Facility,
+    Profile,
+    Visit,
+)
+from amdsync.amd.service import AdvancedMD
+from amdsync.domain.patients import PatientDemographics
+from amdsync.domain.timefmt import format_amd_date, parse_amd_date
+from amdsync.sync.ports import (
+    AmdAppointment,
+    Booking,
+    DayVisits,
+    PatientSearch,
+    VisitChanges,
+)
+
+# Extra visit fields requested from GETUPDATEDVISITS/GETDATEVISITS (ids beat names/codes).
+PROFILE_ID, TYPE_ID, CHARGES, CONFIRMED = "profileid", "typeid", "charges", "confirmed"
+
+
+def _local(value: datetime | None) -> str | None:
+    return value.replace(tzinfo=None).isoformat(timespec="seconds") if value else None
+
+
+def from_rest(appt: Appointment) -> AmdAppointment:
+    return AmdAppointment(
+        visit_id=appt.id,
+        patient_id=appt.patientid,
+        profile_id=appt.profileid,
+        column_id=appt.columnid,
+        facility_id=appt.facilityid,
+        type_id=appt.appointmenttypeids[0] if appt.appointmenttypeids else None,
+        start=_local(appt.startdatetime),
+        duration_minutes=appt.duration,
+        status_code=appt.status,
+        confirmed=bool(appt.model_extra and appt.model_extra.get("confirmdate")),
+    )
+
+
+class CountingMetrics:
+    """The client's metrics sink: counts AMD calls for sync logs, forwards everything."""
+
+    def __init__(self, forward: object | None = None) -> None:
+        self.amd_calls = 0
+        self._forward = forward
+
+    def count(self, name: str, value: int = 1) -> None:
+        if name == "AmdCalls":
+            self.amd_calls += value
+        count = getattr(self._forward, "count", None)
+        if callable(count):
+            count(name, value)
+
+
+class AdvancedMDAdapter:
+    def __init__(self, amd: AdvancedMD, counter: CountingMetrics, confirm_method: str) -> None:
+        self._amd = amd
+        self._counter = counter
+        self._confirm_method = confirm_method
+
+    def calls_made(self) -> int:
+        return self._counter.amd_calls
+
+    # ------------------------------------------------------------------ scheduler
+
+    def find_visit_by_reference(self, reference_id: str) -> str | None:
+        matches = self._amd.visits.visit_ids_by_reference([reference_id])
+        return next((m.visit_id for m in matches if m.visit_id), None)
+
+    def find_visit(self, booking: Booking) -> str | None:
+        day = datetime.fromisoformat(booking.start).date()
+        for visit in self.visits_on(day).visits:
+            if (
+                visit.patient_id == booking.patient_id
+                and visit.start == booking.start
+                and visit.profile_id in (None, booking.profile_id)
+                and (visit.status_code or 0) < 10
+            ):
+                return visit.visit_id
+        return None
+
+    def get_appointment(self, visit_id: str) -> AmdAppointment | None:
+        try:
+            return from_rest(self._amd.scheduler.get(visit_id))
+        except NotFound:
+            return None
+
+    def book(self, booking: Booking) -> AmdAppointment:
+        request = BookingRequest(
+            patient_id=int(booking.patient_id),
+            column_id=int(booking.column_id),
+            profile_id=int(booking.profile_id),
+            start=datetime.fromisoformat(booking.start),
+            duration_minutes=booking.duration_minutes,
+            type_ids=(int(booking.type_id),),
+            facility_id=int(booking.facility_id) if booking.facility_id else None,
+            reference_id=booking.reference_id,
+        )
+        return from_rest(self._amd.scheduler.book(request, check_reference=False))
+
+    def edit(self, current: AmdAppointment, changes: Booking) -> AmdAppointment:
+        body = {
+            "patientid": int(changes.patient_id),
+            "columnid": int(changes.column_id),
+            "profileid": int(changes.profile_id),
+            "startdatetime": changes.start,
+            "duration": changes.duration_minutes,
+            "type": [{"id": int(changes.type_id)}],
+        }
+        if changes.facility_id:
+            body["facilityid"] = int(changes.facility_id)
+        return from_rest(self._amd.scheduler.edit(current.visit_id, body))
+
+    def move(self, visit_id: str, column_id: str, start: str) -> AmdAppointment:
+        moved = self._amd.scheduler.move(visit_id, int(column_id), datetime.fromisoformat(start))
+        return from_rest(moved)
+
+    def confirm(self, visit_id: str) -> None:
+        self._amd.scheduler.confirm(visit_id, self._confirm_method)
+
+    def check_in(self, visit_id: str) -> None:
+        self._amd.scheduler.checkin(visit_id)
+
+    def check_out(self, visit_id: str) -> None:
+        self._amd.scheduler.checkout(visit_id)
+
+    def no_show(self, visit_id: str, reason_id: str | None) -> None:
+        self._amd.scheduler.noshow(visit_id, reason_id)
+
+    def cancel(self, visit_id: str, reason_id: str | None) -> None:
+        self._amd.scheduler.cancel(visit_id, reason_id)
+
+    def updated_visits(self, since: str | None) -> VisitChanges:
+        assert since is not None, "the first pull bootstraps from visits_on"
+        changes = self._amd.visits.changes_since(since)
+        visits = tuple(self._from_visit(v) for v in changes.visits)
+        flags = {v.id: v.update_status or "" for v in changes.visits}
+        servertime = str(changes.servertime) if changes.servertime else None
+        return VisitChanges(servertime, visits, flags, changes.calls)
+
+    def visits_on(self, day: date) -> DayVisits:
+        reply = self._amd.visits.on_date(day)
+        servertime = str(reply.servertime) if reply.servertime else None
+        return DayVisits(servertime, tuple(self._from_visit(v) for v in reply.visits))
+
+    def visits_by_id(self, visit_ids: list[str]) -> list[AmdAppointment]:
+        return [self._from_visit(v) for v in self._amd.visits.by_ids(visit_ids)]
+
+    def _from_visit(self, visit: Visit) -> AmdAppointment:
+        lookups = self._amd.lookups
+        type_id = visit.fields.get(TYPE_ID) or _type_id(lookups.appointment_types(), visit)
+        return AmdAppointment(
+            visit_id=visit.id,
+            patient_id=visit.patient_id,
+            profile_id=visit.fields.get(PROFILE_ID) or _profile_id(lookups.profiles(), visit),
+            column_id=None,
+            facility_id=_facility_id(lookups.facilities(), visit),
+            type_id=type_id.split(",")[0].strip() if type_id else None,
+            start=_local(visit.start),
+            duration_minutes=visit.duration,
+            status_code=visit.status,
+            confirmed=bool(visit.fields.get(CONFIRMED)),
+            charges_posted=visit.fields.get(CHARGES) == "1",
+        )
+
+    # ------------------------------------------------------------------ patients
+
+    def find_patient(self, search: PatientSearch) -> str | None:
+        name = f"{search.last_name},{search.first_name}".upper()
+        for patient in self._amd.patients.lookup("name", name):
+            if patient.dob and parse_amd_date(patient.dob) == search.date_of_birth:
+                return patient.id
+        return None
+
+    def add_patient(
+        self, demographics: PatientDemographics, profile_id: str, ehr_patient_id: str
+    ) -> str:
+        patient = {
+            "name": f"{demographics.last_name},{demographics.first_name}",
+            "sex": demographics.sex,
+            "dob": format_amd_date(demographics.date_of_birth),
+            "relationship": "1",
+            "hipaarelationship": "18",
+            "profile": profile_id,
+            "finclass": "",
+            "insorder": "",
+            "additionalmrn": ehr_patient_id,
+        }
+        address = {
+            "address1": "",
+            "address2": demographics.address.line1,
+            "city": demographics.address.city,
+            "state": demographics.address.state,
+            "zip": demographics.address.zip,
+        }
+        contact = {"homephone": _phone(demographics.phone)}
+        try:
+            return self._amd.patients.add(patient, address=address, contact=contact).id
+        except DuplicatePatient:
+            # Name + DOB (or chart/SSN) already in AMD: link that patient, never force a copy.
+            search = PatientSearch(
+                demographics.last_name, demographics.first_name, demographics.date_of_birth
+            )
+            found = self.find_patient(search)
+            if found is None:
+                raise
+            return found
+
+    def update_patient(self, amd_patient_id: str, demographics: PatientDemographics) -> None:
+        current = self._amd.patients.demographic(amd_patient_id)
+        if current is None:
+            raise NotFound(amd_code=4130)
+        wanted = {
+            "name": f"{demographics.last_name},{demographics.first_name}".upper(),
+            "sex": demographics.sex,
+            "dob": format_amd_date(demographics.date_of_birth),
+        }
+        present = {"name": current.name or "", "sex": current.sex or "", "dob": current.dob or ""}
+        changes = {k: (present[k], v) for k, v in wanted.items() if present[k].upper() != v.upper()}
+        if changes:
+            self._amd.patients.update(amd_patient_id, changes)
+
+
+def _phone(digits: str) -> str:
+    return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
+
+
+def _by_code(items: list[Profile] | list[Facility], code: str | None) -> str | None:
+    wanted = (code or "").strip().upper()
+    return next((i.id for i in items if (i.code or "").strip().upper() == wanted), None)
+
+
+def _profile_id(profiles: list[Profile], visit: Visit) -> str | None:
+    return _by_code(profiles, visit.profile)
+
+
+def _facility_id(facilities: list[Facility], visit: Visit) -> str | None:
+    return _by_code(facilities, visit.facility)
+
+
+def _type_id(types: list[AppointmentType], visit: Visit) -> str | None:
+    wanted = (visit.appointment_type or "").strip().upper()
+    return next((t.id for t in types if (t.name or "").strip().upper() == wanted), None)

@@ -1,0 +1,161 @@
+"""What the EHR and people ask for through the API: register, change status, request a sync.
+
+Each request is stored first (conditional on the record's version), then a level-triggered job
+is queued, so a crash between the two loses nothing a later request or bulk sync won't redo.
+Stale `ehrVersion`s are ignored, not applied; illegal status changes are refused before any
+AMD call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from amdsync.domain.appointments import AppointmentSyncRecord, DesiredAppointment, StatusChange
+from amdsync.domain.concurrency import StaleWriteError
+from amdsync.domain.patients import PatientDemographics, PatientSyncRecord
+from amdsync.domain.transitions import TransitionOutcome, check_transition
+from amdsync.jobs import SyncJob
+from amdsync.sync.context import SyncContext
+from amdsync.sync.estimate import WaitEstimate, estimate_wait
+from amdsync.sync.journal import new_id
+
+MAX_STALE_RETRIES = 5
+
+
+class NotRegistered(Exception):
+    """The EHR never registered this entity."""
+
+
+R = TypeVar("R", AppointmentSyncRecord, PatientSyncRecord)
+
+
+@dataclass(frozen=True)
+class Accepted(Generic[R]):
+    record: R
+    applied: bool  # False when the request was stale or changed nothing
+    queued: WaitEstimate | None
+
+
+class Intake:
+    def __init__(self, ctx: SyncContext) -> None:
+        self._ctx = ctx
+
+    def register_patient(
+        self, patient_id: str, demographics: PatientDemographics
+    ) -> Accepted[PatientSyncRecord]:
+        for _ in range(MAX_STALE_RETRIES):
+            stored = self._ctx.patients.get(patient_id)
+            record = stored.value if stored else PatientSyncRecord(patient_id=patient_id)
+            if record.ehr_version is not None and demographics.ehr_version < record.ehr_version:
+                return Accepted(record, applied=False, queued=None)
+            if record.is_synced and demographics.fingerprint() == record.demographics_hash:
+                return Accepted(record, applied=False, queued=None)
+            self._ctx.patients.put_demographics(patient_id, demographics)
+            pending = record.model_copy(
+                update={
+                    # Kept from registration on, so an older PUT arriving before the sync is
+                    # recognised as stale instead of overwriting newer demographics.
+                    "ehr_version": demographics.ehr_version,
+                    "amd_sync_status": "pending",
+                    "amd_sync_error": None,
+                    "amd_sync_error_code": None,
+                }
+            )
+            try:
+                self._ctx.patients.save(pending, stored.version if stored else None)
+            except StaleWriteError:
+                continue
+            queued = self._enqueue("patient", patient_id, demographics.ehr_version)
+            return Accepted(pending, applied=True, queued=queued)
+        raise StaleWriteError(patient_id)
+
+    def register_appointment(
+        self, appointment_id: str, desired: DesiredAppointment
+    ) -> Accepted[AppointmentSyncRecord]:
+        for _ in range(MAX_STALE_RETRIES):
+            stored = self._ctx.appointments.get(appointment_id)
+            if stored is not None and desired.ehr_version <= stored.value.ehr_version:
+                return Accepted(stored.value, applied=False, queued=None)
+            if stored is None:
+                record = AppointmentSyncRecord.from_desired(appointment_id, desired)
+            else:
+                check_transition(stored.value.status, desired.status)  # raises -> 409
+                record = stored.value.with_desired(desired)
+            record = record.model_copy(update={"amd_sync_status": "pending"})
+            try:
+                self._ctx.appointments.save(record, stored.version if stored else None)
+            except StaleWriteError:
+                continue
+            return Accepted(record, True, self._auto_enqueue(appointment_id, record.ehr_version))
+        raise StaleWriteError(appointment_id)
+
+    def change_status(
+        self, appointment_id: str, change: StatusChange
+    ) -> Accepted[AppointmentSyncRecord]:
+        for _ in range(MAX_STALE_RETRIES):
+            stored = self._ctx.appointments.get(appointment_id)
+            if stored is None:
+                raise NotRegistered(appointment_id)
+            current = stored.value
+            if change.ehr_version is not None and change.ehr_version <= current.ehr_version:
+                return Accepted(current, applied=False, queued=None)
+            outcome = check_transition(current.status, change.status)  # raises -> 409
+            if outcome is TransitionOutcome.NO_OP and change.reason == current.cancel_reason:
+                return Accepted(current, applied=False, queued=None)
+            version = (
+                change.ehr_version if change.ehr_version is not None else current.ehr_version + 1
+            )
+            record = current.model_copy(
+                update={
+                    "status": change.status,
+                    "cancel_reason": change.reason,
+                    "ehr_version": version,
+                    "amd_sync_status": "pending",
+                }
+            )
+            try:
+                self._ctx.appointments.save(record, stored.version)
+            except StaleWriteError:
+                continue
+            return Accepted(record, True, self._auto_enqueue(appointment_id, version))
+        raise StaleWriteError(appointment_id)
+
+    def request_patient_sync(self, patient_id: str) -> Accepted[PatientSyncRecord]:
+        """A manual sync: always queued, with a fresh dedup identity."""
+        stored = self._ctx.patients.get(patient_id)
+        if stored is None:
+            raise NotRegistered(patient_id)
+        version = stored.value.ehr_version or 0
+        return Accepted(
+            stored.value, True, self._enqueue("patient", patient_id, version, manual=True)
+        )
+
+    def request_appointment_sync(self, appointment_id: str) -> Accepted[AppointmentSyncRecord]:
+        """A manual (re)sync: queued whatever `autoSyncAppointments` says."""
+        stored = self._ctx.appointments.get(appointment_id)
+        if stored is None:
+            raise NotRegistered(appointment_id)
+        version = stored.value.ehr_version
+        queued = self._enqueue("appointment", appointment_id, version, manual=True)
+        return Accepted(stored.value, True, queued)
+
+    def _auto_enqueue(self, appointment_id: str, version: int) -> WaitEstimate | None:
+        if not self._ctx.settings.get().value.auto_sync_appointments:
+            return None
+        return self._enqueue("appointment", appointment_id, version)
+
+    def _enqueue(
+        self, kind: str, entity_id: str, version: int, *, manual: bool = False
+    ) -> WaitEstimate:
+        job = SyncJob.model_validate(
+            {
+                "kind": kind,
+                "entityId": entity_id,
+                "version": version,
+                "practice": self._ctx.practice,
+                "trigger": new_id()[:16] if manual else None,
+            }
+        )
+        self._ctx.queue.enqueue([job])
+        return estimate_wait(self._ctx.queue.depth(), self._ctx.clock.now())

@@ -1,0 +1,107 @@
+"""Apply a three-way merge between our record and AMD's state (shared by push and pull).
+
+`TO_EHR` values become the record's desired values (we speak for AMD until the EHR catches up
+through the change feed), conflicts become conflict records, and the new base snapshot keeps
+the old agreed value for conflicted fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from amdsync.domain.appointments import AppointmentSyncRecord, SnapshotValue
+from amdsync.domain.conflicts import MergePlan, plan_merge
+from amdsync.domain.feed import ChangeFeedEntry, ChangeKind
+from amdsync.domain.review import ConflictingField, ConflictRecord
+from amdsync.sync.context import SyncContext
+
+_KIND_OF_FIELD: dict[str, ChangeKind] = {
+    "status": "status",
+    "start": "time",
+    "providerId": "provider",
+    "facilityId": "facility",
+    "appointmentType": "type",
+    "durationMinutes": "duration",
+}
+
+
+@dataclass
+class MergeOutcome:
+    ctx: SyncContext
+    record: AppointmentSyncRecord  # desired state with AMD-side changes applied
+    plan: MergePlan
+    amd_values: dict[str, SnapshotValue]
+    new_base: dict[str, SnapshotValue]
+    published: list[ChangeFeedEntry] = field(default_factory=list)
+
+    def publish(self) -> None:
+        """Feed entries for AMD-side changes, and the conflict record; after the record save."""
+        entries = feed_entries(self.ctx, self.record, self.plan.to_ehr)
+        if entries:
+            self.ctx.feed.append(entries)
+            self.published.extend(entries)
+        if self.plan.has_conflict:
+            self.ctx.conflicts.put(conflict_record(self.ctx, self.record, self))
+
+
+def merge_with_amd(
+    ctx: SyncContext,
+    record: AppointmentSyncRecord,
+    amd_values: dict[str, SnapshotValue],
+    *,
+    pushing: bool = True,
+) -> MergeOutcome:
+    """`pushing=False` (the pull) leaves EHR-side changes out of the new base: they have not
+    reached AMD yet, and the push that will carry them must still see them as changes."""
+    settings = ctx.settings.get().value
+    plan = plan_merge(record.base_snapshot, record.snapshot(), amd_values, settings.conflict_policy)
+    updated = record
+    if plan.to_ehr:
+        updated = AppointmentSyncRecord.model_validate({**record.model_dump(), **plan.to_ehr})
+    new_base = updated.snapshot()
+    for name in plan.conflicts:
+        new_base[name] = record.base_snapshot.get(name)
+    if not pushing:
+        for name in plan.to_amd:
+            new_base[name] = amd_values[name]
+    return MergeOutcome(ctx, updated, plan, amd_values, new_base)
+
+
+def feed_entries(
+    ctx: SyncContext, record: AppointmentSyncRecord, changed: dict[str, SnapshotValue]
+) -> list[ChangeFeedEntry]:
+    if not changed:
+        return []
+    kinds: dict[ChangeKind, dict[str, SnapshotValue]] = {}
+    for name, value in changed.items():
+        kind = _KIND_OF_FIELD.get(name)
+        if kind is None:
+            continue
+        if name == "status" and value == "CANCELLED":
+            kind = "cancelled"
+        kinds.setdefault(kind, {})[name] = value
+    return [
+        ChangeFeedEntry(
+            appointment_id=record.appointment_id,
+            advanced_md_visit_id=record.advanced_md_visit_id or "",
+            kind=kind,
+            fields=values,
+            at=ctx.clock.now(),
+        )
+        for kind, values in kinds.items()
+    ]
+
+
+def conflict_record(
+    ctx: SyncContext, record: AppointmentSyncRecord, merged: MergeOutcome
+) -> ConflictRecord:
+    return ConflictRecord(
+        conflict_id=record.appointment_id,
+        appointment_id=record.appointment_id,
+        advanced_md_visit_id=record.advanced_md_visit_id,
+        fields={
+            name: ConflictingField(ehr=ehr, amd=amd, base=record.base_snapshot.get(name))
+            for name, (ehr, amd) in merged.plan.conflicts.items()
+        },
+        detected_at=ctx.clock.now(),
+    )

@@ -1,0 +1,247 @@
+"""Pull: bring AMD-side changes back (GETUPDATEDVISITS from AMD's own watermark, PROTOCOL §3.14).
+
+One run holds a lease, reads the whole window (the adapter chunks overflow answers), stops if
+the mass-change guard trips, applies every visit idempotently (merge with our record, change
+feed, conflicts, unlinked visits, push jobs for EHR-side changes still on their way), and only
+then advances the watermark to the reply's `servertime`. A crash anywhere repeats work; nothing
+is skipped. The first run has no watermark and bootstraps from GETDATEVISITS day by day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from amdsync.domain.concurrency import StaleWriteError
+from amdsync.domain.errors import SyncErrorCode, UnknownStatusError
+from amdsync.domain.feed import ChangeFeedEntry
+from amdsync.domain.review import UnlinkedAmdAppointment
+from amdsync.domain.status import EhrStatus, ehr_status_from_amd
+from amdsync.jobs import SyncJob
+from amdsync.sync.amd_view import amd_snapshot
+from amdsync.sync.context import SyncContext
+from amdsync.sync.failures import describe
+from amdsync.sync.journal import Journal, Operation, new_id
+from amdsync.sync.merge import merge_with_amd
+from amdsync.sync.ports import AmdAppointment
+from amdsync.sync.resolve import ReverseMappings
+
+LEASE = "pull"
+LEASE_SECONDS = 300
+MAX_STALE_RETRIES = 5
+
+
+@dataclass
+class PullSummary:
+    updated: int = 0
+    created: int = 0
+    cancelled: int = 0
+    conflicts: int = 0
+    unlinked: int = 0
+    visits: int = 0
+    amd_calls: int = 0
+    servertime: str | None = None
+    unreadable: int = 0
+    status: str = "ok"  # ok | busy | blocked | failed
+    error_code: SyncErrorCode | None = None
+    pushes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PullOptions:
+    bootstrap_days_back: int = 1
+    bootstrap_days_ahead: int = 14
+    # The guard trips only above this many cancellations, so one cancel in a quiet week passes.
+    mass_change_min: int = 5
+
+
+class PullRun:
+    def __init__(self, ctx: SyncContext, options: PullOptions | None = None) -> None:
+        self._ctx = ctx
+        self._options = options or PullOptions()
+        self._journal = Journal(ctx.logs, ctx.metrics, ctx.clock)
+
+    def run(self, actor: str = "system") -> PullSummary:
+        op = Operation("pull", self._ctx.practice, "pull", "from_amd", actor=actor)
+        owner = new_id()
+        now = self._ctx.clock.now()
+        if not self._ctx.leases.acquire(LEASE, owner, now, now + timedelta(seconds=LEASE_SECONDS)):
+            return PullSummary(status="busy")
+        calls_before = self._ctx.amd_calls.calls_made()
+        try:
+            summary = self._pull(op)
+        except Exception as exc:
+            failure = describe(exc)
+            op.amd_calls = self._ctx.amd_calls.calls_made() - calls_before
+            self._journal.finish(op, "error", failure.code, failure.message)
+            raise
+        finally:
+            self._ctx.leases.release(LEASE, owner)
+        summary.amd_calls = op.amd_calls = self._ctx.amd_calls.calls_made() - calls_before
+        outcome = "error" if summary.status == "blocked" else "success"
+        self._journal.finish(op, outcome, summary.error_code)  # type: ignore[arg-type]
+        return summary
+
+    def _pull(self, op: Operation) -> PullSummary:
+        watermark = self._ctx.watermark.get()
+        if watermark.value is None:
+            op.operation = "bootstrap"
+            servertime, visits = self._bootstrap()
+        else:
+            changes = self._ctx.scheduler.updated_visits(watermark.value)
+            servertime, visits = changes.servertime, list(changes.visits)
+        summary = PullSummary(servertime=servertime, visits=len(visits))
+        if self._mass_change(visits):
+            summary.status = "blocked"
+            summary.error_code = SyncErrorCode.MASS_CHANGE_BLOCKED
+            self._ctx.metrics.count("MassChangeBlocked")
+            return summary
+        reverse = ReverseMappings(self._ctx.mappings)
+        known_unlinked = {u.advanced_md_visit_id for u in self._ctx.appointments.list_unlinked()}
+        for visit in visits:
+            try:
+                self._apply(visit, reverse, known_unlinked, summary)
+            except UnknownStatusError:
+                # One visit in a status we cannot read must not stall every later pull: keep
+                # it for review (unlinked list + log) and move on.
+                summary.unreadable += 1
+                self._record_unlinked(visit, known_unlinked, summary)
+                self._ctx.metrics.count("UnknownAmdStatus")
+        if servertime is not None:
+            self._ctx.watermark.advance(servertime, self._ctx.clock.now(), watermark.version)
+        self._ctx.metrics.count("PullSucceeded")
+        return summary
+
+    def _bootstrap(self) -> tuple[str | None, list[AmdAppointment]]:
+        today = self._ctx.clock.now().astimezone(self._ctx.timezone).date()
+        first = today - timedelta(days=self._options.bootstrap_days_back)
+        days = self._options.bootstrap_days_back + self._options.bootstrap_days_ahead + 1
+        servertime: str | None = None
+        visits: list[AmdAppointment] = []
+        for offset in range(days):
+            day = self._ctx.scheduler.visits_on(first + timedelta(days=offset))
+            # The first reply's clock: changes made while we read later days are pulled next.
+            servertime = servertime or day.servertime
+            visits.extend(day.visits)
+        return servertime, visits
+
+    def _mass_change(self, visits: list[AmdAppointment]) -> bool:
+        """SPEC §6: refuse a pull that would cancel too large a share of upcoming appointments."""
+        now_local = self._ctx.clock.now().astimezone(self._ctx.timezone).replace(tzinfo=None)
+        # Already-cancelled records are not "upcoming": their cancels (often our own pushes,
+        # echoed back by GETUPDATEDVISITS) would change nothing and must not trip the guard.
+        upcoming = [
+            r
+            for r in self._ctx.appointments.list_all()
+            if datetime.fromisoformat(r.start) >= now_local
+            and r.advanced_md_visit_id
+            and r.status != EhrStatus.CANCELLED
+        ]
+        if not upcoming:
+            return False
+        upcoming_visits = {r.advanced_md_visit_id for r in upcoming}
+        cancelling = sum(
+            1
+            for v in visits
+            if v.visit_id in upcoming_visits
+            and v.status_code is not None
+            and ehr_status_from_amd(v.status_code) is EhrStatus.CANCELLED
+        )
+        ratio = self._ctx.settings.get().value.mass_change_guard_ratio
+        return cancelling > self._options.mass_change_min and cancelling / len(upcoming) > ratio
+
+    def _apply(
+        self,
+        visit: AmdAppointment,
+        reverse: ReverseMappings,
+        known_unlinked: set[str],
+        summary: PullSummary,
+    ) -> None:
+        owner = self._ctx.appointments.owner_of_visit(visit.visit_id)
+        if owner is None:
+            self._record_unlinked(visit, known_unlinked, summary)
+            return
+        for _ in range(MAX_STALE_RETRIES):
+            stored = self._ctx.appointments.get(owner)
+            if stored is None:
+                return
+            merged = merge_with_amd(
+                self._ctx, stored.value, amd_snapshot(visit, reverse), pushing=False
+            )
+            record = merged.record
+            if merged.plan.has_conflict:
+                record = record.model_copy(
+                    update={
+                        "amd_sync_status": "conflict",
+                        "amd_sync_error_code": SyncErrorCode.CONFLICT,
+                        "amd_sync_error": "changed in both systems; resolve in Conflicts",
+                    }
+                )
+            record = record.model_copy(
+                update={
+                    "base_snapshot": merged.new_base,
+                    "amd_charges_posted": visit.charges_posted,
+                }
+            )
+            if record == stored.value:
+                return  # our own push coming back, or a repeat: nothing to do
+            # Published before the save: a crash in between repeats the entry on the next
+            # pull (at least once) instead of losing it (the saved base would hide it).
+            merged.publish()
+            try:
+                self._ctx.appointments.save(record, stored.version)
+            except StaleWriteError:
+                continue
+            self._count(merged.plan.to_ehr, merged.plan.has_conflict, summary)
+            if merged.plan.to_amd:
+                self._ctx.queue.enqueue(
+                    [
+                        SyncJob(
+                            kind="appointment",
+                            entityId=owner,
+                            version=record.ehr_version,
+                            practice=self._ctx.practice,
+                        )
+                    ]
+                )
+                summary.pushes.append(owner)
+            return
+
+    def _count(self, to_ehr: Mapping[str, object], conflict: bool, summary: PullSummary) -> None:
+        if to_ehr:
+            summary.updated += 1
+        if to_ehr.get("status") == EhrStatus.CANCELLED.value:
+            summary.cancelled += 1
+        if conflict:
+            summary.conflicts += 1
+
+    def _record_unlinked(
+        self, visit: AmdAppointment, known: set[str], summary: PullSummary
+    ) -> None:
+        now = self._ctx.clock.now()
+        self._ctx.appointments.record_unlinked(
+            UnlinkedAmdAppointment(
+                advanced_md_visit_id=visit.visit_id,
+                advanced_md_patient_id=visit.patient_id,
+                start=visit.start,
+                amd_status=visit.status_code,
+                first_seen=now,
+                last_seen=now,
+            )
+        )
+        if visit.visit_id in known:
+            return
+        known.add(visit.visit_id)
+        summary.unlinked += 1
+        summary.created += 1
+        self._ctx.feed.append(
+            [
+                ChangeFeedEntry(
+                    advanced_md_visit_id=visit.visit_id,
+                    kind="unlinked",
+                    fields={"start": visit.start, "amdStatus": visit.status_code},
+                    at=now,
+                )
+            ]
+        )

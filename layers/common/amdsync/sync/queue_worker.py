@@ -1,0 +1,63 @@
+"""The sync worker's batch loop: SQS records -> JobProcessor decisions -> SQS actions.
+
+Deferred and retried records are reported as batch item failures after their visibility
+timeout is set to the wait, so SQS brings them back then; dead-lettered jobs are sent to the
+DLQ by us and acknowledged, so `maxReceiveCount` (set high) is only a safety net.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from pydantic import ValidationError
+
+from amdsync.jobs import SyncJob
+from amdsync.sync.worker import JobDecision, JobProcessor
+
+
+class QueueControl(Protocol):
+    def defer(self, receipt_handle: str, seconds: float) -> None: ...
+
+
+class DeadLetters(Protocol):
+    def send(self, job: SyncJob, reason: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class RecordRef:
+    message_id: str
+    receipt_handle: str
+    body: str
+
+
+class PoisonMessage(Exception):
+    """Not a sync job at all; left for SQS's redrive to move to the DLQ."""
+
+
+def handle_record(
+    record: RecordRef,
+    processor: Callable[[], JobProcessor],
+    queue: QueueControl,
+    dead_letters: DeadLetters,
+) -> JobDecision:
+    """Process one record; raises when SQS should deliver it again (a batch item failure)."""
+    try:
+        job = SyncJob.model_validate_json(record.body)
+    except ValidationError:
+        raise PoisonMessage(record.message_id) from None
+    decision = processor().process(job)
+    if decision.kind in ("defer", "retry"):
+        queue.defer(record.receipt_handle, decision.delay)
+        raise RetryRecord(decision)
+    if decision.kind == "dead_letter":
+        code = decision.code.value if decision.code else "UNKNOWN"
+        dead_letters.send(job, code)
+    return decision
+
+
+class RetryRecord(Exception):
+    def __init__(self, decision: JobDecision) -> None:
+        super().__init__(f"{decision.kind} in {decision.delay:.0f}s")
+        self.decision = decision

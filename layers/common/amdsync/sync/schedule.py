@@ -1,0 +1,43 @@
+"""Whether a scheduled pull is due (the schedule fires every minute; settings decide)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from amdsync.domain.settings import Settings
+
+# GETUPDATEDVISITS is capped at one call a minute (PROTOCOL §3.14): never pull more often.
+MIN_INTERVAL = timedelta(seconds=60)
+
+
+def pull_due(
+    settings: Settings, last_success: datetime | None, now: datetime, tz: ZoneInfo
+) -> bool:
+    if settings.sync_frequency == "manual":
+        return False
+    if last_success is not None and now - last_success < MIN_INTERVAL:
+        return False
+    if last_success is None or settings.sync_frequency == "realtime":
+        return True
+    if settings.sync_frequency == "hourly":
+        return now - last_success >= timedelta(hours=1) - timedelta(seconds=30)
+    # daily: once, at or after the practice-local hour, if not yet pulled since that hour today
+    local_now = now.astimezone(tz)
+    today_at = local_now.replace(hour=settings.daily_hour, minute=0, second=0, microsecond=0)
+    return local_now >= today_at and last_success.astimezone(tz) < today_at
+
+
+_INTERVAL = {
+    "realtime": timedelta(minutes=1),
+    "hourly": timedelta(hours=1),
+    "daily": timedelta(days=1),
+}
+
+
+def pull_stale(settings: Settings, last_success: datetime | None, now: datetime) -> bool:
+    """SPEC §7: no successful pull for three intervals (manual mode is never stale)."""
+    interval = _INTERVAL.get(settings.sync_frequency)
+    if interval is None or last_success is None:
+        return False
+    return now - last_success > 3 * interval

@@ -1,0 +1,137 @@
+"""What the queue worker does with one job, as a decision the handler carries out on SQS.
+
+- done: the job is finished (synced, no-op, skipped, or a permanent error now on the record);
+- defer: the rate limiter has no budget; come back after `delay` seconds. Deferrals never count
+  against the retry budget, so they alone can never dead-letter a job;
+- retry: a transient failure; come back after an exponential, jittered backoff;
+- dead_letter: transient failures exhausted the retry budget; the record shows `error` and the
+  job goes to the DLQ for a person (and the DLQ alarm).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Literal
+
+from amdsync.domain.errors import SyncErrorCode
+from amdsync.jobs import SyncJob
+from amdsync.sync.bulk import BulkSync
+from amdsync.sync.context import SyncContext
+from amdsync.sync.failures import describe
+from amdsync.sync.journal import new_id
+from amdsync.sync.patients import PatientBusy, PatientSync
+from amdsync.sync.push import AppointmentPush, PushOutcome, RetryLater
+
+RETRY_BUDGET = 6
+BASE_BACKOFF_SECONDS = 10.0
+MAX_BACKOFF_SECONDS = 900.0  # SQS caps a visibility timeout change at 12 h; 15 min is plenty
+MIN_DEFER_SECONDS = 1.0
+
+DecisionKind = Literal["done", "defer", "retry", "dead_letter"]
+
+
+@dataclass(frozen=True)
+class JobDecision:
+    kind: DecisionKind
+    delay: float = 0.0
+    code: SyncErrorCode | None = None
+
+
+def backoff(attempt: int, rng: random.Random | None = None) -> float:
+    """Full jitter: uniform in [0, min(cap, base * 2^attempt)], at least one second."""
+    ceiling = min(MAX_BACKOFF_SECONDS, BASE_BACKOFF_SECONDS * 2 ** max(attempt, 0))
+    return max(1.0, (rng or random).uniform(0, ceiling))
+
+
+class JobProcessor:
+    def __init__(self, ctx: SyncContext) -> None:
+        self._ctx = ctx
+        self._bulk = BulkSync(ctx)
+
+    def process(self, job: SyncJob) -> JobDecision:
+        if job.bulk and self._bulk.is_cancelled(job.bulk):
+            return JobDecision("done")
+        try:
+            ok = self._run(job)
+        except RetryLater as exc:
+            if exc.code is SyncErrorCode.RATE_LIMITED:
+                return JobDecision("defer", max(MIN_DEFER_SECONDS, exc.retry_after or 0.0))
+            return self._retry_or_give_up(job, exc.code)
+        except PatientBusy:
+            return JobDecision("defer", 5.0)
+        if job.bulk:
+            self._ctx.bulk_jobs.count(job.bulk, done=int(ok), failed=int(not ok))
+        return JobDecision("done")
+
+    def _run(self, job: SyncJob) -> bool:
+        if job.kind == "patient":
+            try:
+                amd_id = PatientSync(self._ctx).run(job.entity_id)
+            except PatientBusy:
+                raise
+            except Exception as exc:  # run() re-raises only transient and rate-limit failures
+                failure = describe(exc)
+                raise RetryLater(failure.code, failure.message, failure.retry_after) from exc
+            if amd_id is not None:
+                self._release_waiting_appointments(job.entity_id)
+            return amd_id is not None
+        result = AppointmentPush(self._ctx).run(job.entity_id)
+        return result.outcome is not PushOutcome.ERROR
+
+    def _retry_or_give_up(self, job: SyncJob, code: SyncErrorCode) -> JobDecision:
+        attempts = self._attempts(job)
+        if attempts < RETRY_BUDGET:
+            return JobDecision("retry", backoff(attempts), code)
+        self._mark_given_up(job, code)
+        if job.bulk:
+            self._ctx.bulk_jobs.count(job.bulk, failed=1)
+        self._ctx.metrics.count("SyncDeadLettered", error_type=code.value)
+        return JobDecision("dead_letter", code=code)
+
+    def _attempts(self, job: SyncJob) -> int:
+        if job.kind == "patient":
+            patient = self._ctx.patients.get(job.entity_id)
+            return patient.value.attempts if patient else RETRY_BUDGET
+        stored = self._ctx.appointments.get(job.entity_id)
+        return stored.value.attempts if stored else RETRY_BUDGET
+
+    def _mark_given_up(self, job: SyncJob, code: SyncErrorCode) -> None:
+        message = "gave up after repeated AdvancedMD failures; see the dead-letter queue"
+        update = {
+            "amd_sync_status": "error",
+            "amd_sync_error_code": code,
+            "amd_sync_error": message,
+        }
+        if job.kind == "patient":
+            patient = self._ctx.patients.get(job.entity_id)
+            if patient:
+                self._ctx.patients.save(patient.value.model_copy(update=update), patient.version)
+            return
+        stored = self._ctx.appointments.get(job.entity_id)
+        if stored:
+            self._ctx.appointments.save(stored.value.model_copy(update=update), stored.version)
+
+    def _release_waiting_appointments(self, patient_id: str) -> None:
+        """SPEC §6: appointments waiting on this patient are retried once the patient syncs."""
+        waiting = [
+            r
+            for r in self._ctx.appointments.list_all()
+            if r.patient_id == patient_id
+            and r.amd_sync_error_code is SyncErrorCode.PATIENT_NOT_SYNCED
+        ]
+        if waiting:
+            self._ctx.queue.enqueue(
+                [
+                    SyncJob(
+                        kind="appointment",
+                        entityId=r.appointment_id,
+                        version=r.ehr_version,
+                        practice=self._ctx.practice,
+                        # A fresh trigger: the job that failed on this version may be inside
+                        # SQS's 5-minute dedup window.
+                        trigger=new_id()[:16],
+                    )
+                    for r in waiting
+                ]
+            )

@@ -1,0 +1,264 @@
+"""Admin routes: dashboard, logs, stats, settings, connection test, lookups, mappings,
+conflicts."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from amdsync.domain.journal import AuditEntry, EntityType
+from amdsync.domain.mappings import Mapping, MappingKind
+from amdsync.domain.review import ConflictResolution
+from amdsync.domain.settings import Settings
+from amdsync.sync.estimate import estimate_wait
+from amdsync.sync.journal import new_id
+from amdsync.sync.reports import PERIODS, dashboard, stats_for
+from amdsync.sync.resolution import ConflictNotFound, resolve_conflict
+from amdsync.web.context import caller_of, services_of
+from amdsync.web.paging import page_of
+from amdsync.web.problems import Problem
+from amdsync.web.routes import BASE_PATH
+from amdsync.web.views import ConnectionReport, LookupItem, Page
+
+router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
+DEFAULT_LOG_DAYS = 7
+
+
+@router.get(f"{BASE_PATH}/sync/dashboard", tags=["admin"], summary="Sync health at a glance")
+def get_dashboard() -> dict[str, Any]:
+    services = services_of(router)
+    ctx = services.context()
+    board = dashboard(ctx)
+    depth = ctx.queue.depth()
+    wait = estimate_wait(depth, ctx.clock.now())
+    lag = (ctx.clock.now() - board.last_pull).total_seconds() if board.last_pull else None
+    return {
+        "patients": asdict(board.patients),
+        "appointments": asdict(board.appointments),
+        "charges": asdict(board.charges),
+        "queue": {"depth": depth, "estimatedWaitSeconds": wait.estimated_wait_seconds},
+        "rateLimits": [b.model_dump() for b in services.amd_admin().budgets()],
+        "lastPull": board.last_pull,
+        "pullLagSeconds": lag,
+        "openConflicts": board.open_conflicts,
+    }
+
+
+def _parse_day(value: str | None, default: date) -> date:
+    if value is None:
+        return default
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Problem(422, "VALIDATION_FAILED", "Dates must be YYYY-MM-DD.") from None
+
+
+@router.get(f"{BASE_PATH}/sync/logs", tags=["admin"], summary="Sync logs, filtered and paged")
+def get_logs(
+    *,
+    entityType: Annotated[str | None, Query()] = None,
+    entityId: Annotated[str | None, Query()] = None,
+    outcome: Annotated[str | None, Query()] = None,
+    from_: Annotated[str | None, Query(alias="from")] = None,
+    to: Annotated[str | None, Query()] = None,
+    limit: Annotated[int | None, Query()] = None,
+    cursor: Annotated[str | None, Query()] = None,
+) -> Page:
+    ctx = services_of(router).context()
+    today = ctx.clock.now().astimezone(UTC).date()
+    end_day = _parse_day(to, today)
+    start_day = _parse_day(from_, end_day - timedelta(days=DEFAULT_LOG_DAYS - 1))
+    if start_day > end_day or (end_day - start_day).days > 31:
+        raise Problem(422, "VALIDATION_FAILED", "Choose a range of at most 31 days.")
+    start = datetime.combine(start_day, datetime.min.time(), UTC)
+    end = datetime.combine(end_day + timedelta(days=1), datetime.min.time(), UTC)
+    entries = [
+        e
+        for e in ctx.logs.between(start, end)
+        if (entityType is None or e.entity_type == entityType)
+        and (entityId is None or e.entity_id == entityId)
+        and (outcome is None or e.outcome == outcome)
+    ]
+    items, next_cursor = page_of(entries, cursor, limit)
+    return Page(items=[e.model_dump(mode="json") for e in items], next_cursor=next_cursor)
+
+
+@router.get(f"{BASE_PATH}/sync/stats", tags=["admin"], summary="Success rate, durations, errors")
+def get_stats(period: Annotated[str, Query()] = "24h") -> dict[str, Any]:
+    if period not in PERIODS:
+        raise Problem(422, "VALIDATION_FAILED", "period must be 24h, 7d or 30d.")
+    ctx = services_of(router).context()
+    stats = asdict(stats_for(ctx, period))
+    stats["queueDepth"] = ctx.queue.depth()
+    return stats
+
+
+@router.get(f"{BASE_PATH}/settings", tags=["admin"], summary="Settings and masked connection")
+def get_settings() -> dict[str, Any]:
+    services = services_of(router)
+    stored = services.context().settings.get()
+    return {
+        "settings": stored.value.model_dump(mode="json"),
+        "version": stored.version,
+        "connection": services.amd_admin().connection_info().model_dump(),
+    }
+
+
+@router.put(f"{BASE_PATH}/settings", tags=["admin"], summary="Change settings (audited)")
+def put_settings(body: Annotated[Settings, Body()]) -> dict[str, Any]:
+    ctx = services_of(router).context()
+    stored = ctx.settings.get()
+    version = ctx.settings.save(body, stored.version)
+    _audit("settings_update", "settings", "settings", {"version": version})
+    return {"settings": body.model_dump(mode="json"), "version": version}
+
+
+@router.post(
+    f"{BASE_PATH}/settings/test-connection",
+    tags=["admin"],
+    summary="Live login and lookup check, in plain language",
+)
+def test_connection() -> ConnectionReport:
+    report = services_of(router).amd_admin().test_connection()
+    _audit("test_connection", "settings", "connection", {"ok": report.ok})
+    return report
+
+
+def _lookup(kind: MappingKind) -> list[LookupItem]:
+    services = services_of(router)
+    items = services.amd_admin().lookup(kind.value)
+    mapped = {m.amd_id: m.ehr_id for m in services.context().mappings.list(kind) if m.confirmed}
+    return [i.model_copy(update={"ehr_id": mapped.get(i.amd_id)}) for i in items]
+
+
+@router.get(f"{BASE_PATH}/providers", tags=["lookups"], summary="AMD providers with mappings")
+def get_providers() -> list[LookupItem]:
+    return _lookup(MappingKind.PROVIDERS)
+
+
+@router.get(f"{BASE_PATH}/facilities", tags=["lookups"], summary="AMD facilities with mappings")
+def get_facilities() -> list[LookupItem]:
+    return _lookup(MappingKind.FACILITIES)
+
+
+def _kind(kind: str) -> MappingKind:
+    try:
+        return MappingKind(kind)
+    except ValueError:
+        raise Problem(404, "UNKNOWN_MAPPING_KIND", "No such mapping kind.") from None
+
+
+def _suggest(ehr_id: str, items: list[LookupItem]) -> LookupItem | None:
+    """By code, or by a unique name match; ambiguous or missing yields none (never a guess)."""
+    wanted = ehr_id.strip().upper()
+    by_code = [i for i in items if (i.code or "").strip().upper() == wanted]
+    if len(by_code) == 1:
+        return by_code[0]
+    by_name = [i for i in items if wanted and wanted in (i.name or "").upper()]
+    return by_name[0] if len(by_name) == 1 else None
+
+
+@router.get(
+    f"{BASE_PATH}/mappings/<kind>",
+    tags=["mappings"],
+    summary="Current mappings plus suggestions from the AMD lookups",
+)
+def get_mappings(kind: str) -> dict[str, Any]:
+    mapping_kind = _kind(kind)
+    services = services_of(router)
+    ctx = services.context()
+    current = {m.ehr_id: m for m in ctx.mappings.list(mapping_kind)}
+    items = services.amd_admin().lookup(mapping_kind.value)
+    ehr_ids = set(current) | _ehr_ids_in_use(mapping_kind, ctx.appointments.list_all())
+    suggestions = []
+    for ehr_id in sorted(ehr_ids):
+        if ehr_id in current and current[ehr_id].confirmed:
+            continue
+        match = _suggest(ehr_id, items)
+        suggestions.append({"ehrId": ehr_id, "suggestion": match.model_dump() if match else None})
+    return {
+        "kind": mapping_kind.value,
+        "mappings": [m.model_dump(mode="json") for m in current.values()],
+        "suggestions": suggestions,
+        "amdOptions": [i.model_dump() for i in items],
+    }
+
+
+def _ehr_ids_in_use(kind: MappingKind, records: list[Any]) -> set[str]:
+    attribute = {
+        MappingKind.PROVIDERS: "provider_id",
+        MappingKind.FACILITIES: "facility_id",
+        MappingKind.APPOINTMENT_TYPES: "appointment_type",
+        MappingKind.REASONS: "cancel_reason",
+    }[kind]
+    return {getattr(r, attribute) for r in records if getattr(r, attribute)}
+
+
+@router.put(
+    f"{BASE_PATH}/mappings/<kind>/<ehrId>",
+    tags=["mappings"],
+    summary="Confirm or change one mapping (audited)",
+)
+def put_mapping(kind: str, ehrId: str, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    mapping_kind = _kind(kind)
+    mapping = Mapping.model_validate({**body, "kind": mapping_kind.value, "ehrId": ehrId})
+    services_of(router).context().mappings.put(mapping)
+    _audit("mapping_update", "settings", f"{mapping_kind.value}:{ehrId}", {"amdId": mapping.amd_id})
+    return mapping.model_dump(mode="json")
+
+
+@router.get(f"{BASE_PATH}/conflicts", tags=["conflicts"], summary="Open conflicts, both sides")
+def get_conflicts(
+    state: Annotated[str | None, Query()] = "open",
+    limit: Annotated[int | None, Query()] = None,
+    cursor: Annotated[str | None, Query()] = None,
+) -> Page:
+    if state not in ("open", "resolved", "all"):
+        raise Problem(422, "VALIDATION_FAILED", "state must be open, resolved or all.")
+    records = services_of(router).context().conflicts.list(None if state == "all" else state)
+    items, next_cursor = page_of(records, cursor, limit)
+    return Page(items=[c.model_dump(mode="json") for c in items], next_cursor=next_cursor)
+
+
+@router.post(
+    f"{BASE_PATH}/conflicts/<conflictId>/resolve",
+    tags=["conflicts"],
+    summary="Resolve: keep the EHR's values, AMD's, or merge per field",
+)
+def post_resolve(
+    conflictId: str,
+    body: Annotated[ConflictResolution, Body()],
+) -> dict[str, Any]:
+    caller = caller_of(router)
+    ctx = services_of(router).context()
+    try:
+        resolved = resolve_conflict(ctx, conflictId, body, caller.subject, caller.primary_role)
+    except ConflictNotFound:
+        raise Problem(404, "CONFLICT_NOT_FOUND", "No open conflict with this id.") from None
+    except ValueError as exc:
+        raise Problem(422, "VALIDATION_FAILED", str(exc)) from None
+    return resolved.model_dump(mode="json")
+
+
+def _audit(action: str, entity_type: EntityType, entity_id: str, details: dict[str, Any]) -> None:
+    caller = caller_of(router)
+    ctx = services_of(router).context()
+    ctx.audit.append(
+        AuditEntry(
+            id=new_id(),
+            at=ctx.clock.now(),
+            subject=caller.subject,
+            role=caller.primary_role,
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            outcome="success",
+            source_ip=caller.source_ip,
+            user_agent=caller.user_agent,
+            details=details,
+        )
+    )

@@ -1,0 +1,161 @@
+"""Routes on single patients and appointments: register, status, sync status, manual sync."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from amdsync.domain.appointments import DesiredAppointment, StatusChange
+from amdsync.domain.patients import PatientDemographics
+from amdsync.sync.intake import Intake
+from amdsync.web.context import services_of
+from amdsync.web.paging import page_of
+from amdsync.web.problems import Problem
+from amdsync.web.routes import BASE_PATH
+from amdsync.web.views import (
+    Page,
+    QueuedAppointmentView,
+    QueuedPatientView,
+    appointment_view,
+    documented,
+    patient_view,
+    queued_appointment_view,
+)
+
+router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
+CACHE_CONTROL = "max-age=300"
+
+
+def _json(status: int, body: str, headers: dict[str, str] | None = None) -> Response[Any]:
+    return Response(status_code=status, content_type="application/json", body=body, headers=headers)
+
+
+def _cached(body: str) -> Response[Any]:
+    """ETag from the representation: any change to the record changes it (SPEC §6)."""
+    etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
+    if_none_match = router.current_event.headers.get("if-none-match", "")
+    if etag in [tag.strip() for tag in if_none_match.split(",")]:
+        return Response(status_code=304, headers=headers, body="")
+    return _json(200, body, headers)
+
+
+@router.get(
+    f"{BASE_PATH}/patients/<patientId>/sync-status",
+    tags=["patients"],
+    summary="Patient sync record",
+    responses=documented(200, QueuedPatientView, "The patient sync record"),
+)
+def patient_status(patientId: str) -> Response[Any]:
+    stored = services_of(router).context().patients.get(patientId)
+    if stored is None:
+        raise Problem(404, "PATIENT_NOT_FOUND", "No patient with this id is registered.")
+    return _cached(patient_view(stored.value).model_dump_json(exclude_none=False))
+
+
+@router.put(
+    f"{BASE_PATH}/patients/<patientId>",
+    tags=["patients"],
+    summary="Register or update a patient's minimum demographics",
+    responses=documented(202, QueuedPatientView, "Accepted; queued when changed"),
+)
+def put_patient(
+    patientId: str,
+    body: Annotated[PatientDemographics, Body()],
+) -> Response[Any]:
+    accepted = Intake(services_of(router).context()).register_patient(patientId, body)
+    view = patient_view(accepted.record, accepted.queued)
+    return _json(202, view.model_dump_json())
+
+
+@router.post(
+    f"{BASE_PATH}/patients/<patientId>/sync",
+    tags=["patients"],
+    summary="Queue the patient's sync to AdvancedMD",
+    responses=documented(202, QueuedPatientView, "Queued"),
+)
+def sync_patient(patientId: str) -> Response[Any]:
+    accepted = Intake(services_of(router).context()).request_patient_sync(patientId)
+    view = patient_view(accepted.record, accepted.queued)
+    return _json(202, view.model_dump_json())
+
+
+@router.get(
+    f"{BASE_PATH}/patients/<patientId>/sync-logs",
+    tags=["patients"],
+    summary="The patient's sync history",
+)
+def patient_logs(
+    patientId: str,
+    limit: Annotated[int | None, Query()] = None,
+    cursor: Annotated[str | None, Query()] = None,
+) -> Page:
+    entries = services_of(router).context().logs.for_entity("patient", patientId)
+    items, next_cursor = page_of(entries, cursor, limit)
+    return Page(items=[e.model_dump(mode="json") for e in items], next_cursor=next_cursor)
+
+
+@router.get(
+    f"{BASE_PATH}/appointments/<appointmentId>/sync-status",
+    tags=["appointments"],
+    summary="Appointment sync record, with the AdvancedMD link",
+    responses=documented(200, QueuedAppointmentView, "The appointment sync record"),
+)
+def appointment_status(appointmentId: str) -> Response[Any]:
+    services = services_of(router)
+    stored = services.context().appointments.get(appointmentId)
+    if stored is None:
+        raise Problem(404, "APPOINTMENT_NOT_FOUND", "No appointment with this id is registered.")
+    record = stored.value
+    link = (
+        services.amd_admin().appointment_link(record.advanced_md_visit_id)
+        if record.advanced_md_visit_id
+        else None
+    )
+    return _cached(appointment_view(record, link).model_dump_json())
+
+
+@router.put(
+    f"{BASE_PATH}/appointments/<appointmentId>",
+    tags=["appointments"],
+    summary="Register or update the desired appointment state",
+    responses=documented(202, QueuedAppointmentView, "Accepted; queued when auto-sync is on"),
+)
+def put_appointment(
+    appointmentId: str,
+    body: Annotated[DesiredAppointment, Body()],
+) -> Response[Any]:
+    accepted = Intake(services_of(router).context()).register_appointment(appointmentId, body)
+    view = queued_appointment_view(accepted.record, None, accepted.queued)
+    return _json(202, view.model_dump_json())
+
+
+@router.post(
+    f"{BASE_PATH}/appointments/<appointmentId>/status",
+    tags=["appointments"],
+    summary="Check in, check out, no-show, complete or cancel",
+    responses=documented(202, QueuedAppointmentView, "Accepted and queued"),
+)
+def change_status(
+    appointmentId: str,
+    body: Annotated[StatusChange, Body()],
+) -> Response[Any]:
+    accepted = Intake(services_of(router).context()).change_status(appointmentId, body)
+    view = queued_appointment_view(accepted.record, None, accepted.queued)
+    return _json(202, view.model_dump_json())
+
+
+@router.post(
+    f"{BASE_PATH}/appointments/<appointmentId>/sync",
+    tags=["appointments"],
+    summary="Queue a (re)sync; answers with queue position and estimated wait",
+    responses=documented(202, QueuedAppointmentView, "Queued"),
+)
+def sync_appointment(appointmentId: str) -> Response[Any]:
+    accepted = Intake(services_of(router).context()).request_appointment_sync(appointmentId)
+    view = queued_appointment_view(accepted.record, None, accepted.queued)
+    return _json(202, view.model_dump_json())

@@ -1,0 +1,72 @@
+"""Who is calling: claims from the HttpApi JWT authorizer (or the local runner, which mirrors
+it), roles from a configurable claim, and the route table's role check (401/403)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from amdsync.web.problems import Problem
+from amdsync.web.routes import RouteSpec, is_allowed
+
+
+@dataclass(frozen=True)
+class Caller:
+    subject: str
+    roles: frozenset[str]
+    practice: str | None
+    source_ip: str | None = None
+    user_agent: str | None = None
+
+    @property
+    def primary_role(self) -> str:
+        for role in ("admin", "billing", "provider", "ehr"):
+            if role in self.roles:
+                return role
+        return "none"
+
+
+def parse_roles(value: Any) -> frozenset[str]:
+    """Roles as a list, a JSON list, API Gateway's flattened `[a b]`, or comma/space text."""
+    if value is None:
+        return frozenset()
+    if isinstance(value, list | tuple):
+        return frozenset(str(v).strip().lower() for v in value if str(v).strip())
+    text = str(value).strip()
+    if text.startswith("[") and text.endswith("]"):
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = text[1:-1].replace(",", " ").split()
+        if isinstance(parsed, list):
+            return parse_roles(parsed)
+    return frozenset(part.strip().lower() for part in text.replace(",", " ").split() if part)
+
+
+def caller_from_event(event: Mapping[str, Any], role_claim: str) -> Caller | None:
+    context = event.get("requestContext") or {}
+    claims = ((context.get("authorizer") or {}).get("jwt") or {}).get("claims")
+    if not claims:
+        return None
+    http = context.get("http") or {}
+    return Caller(
+        subject=str(claims.get("sub", "unknown"))[:128],
+        roles=parse_roles(claims.get(role_claim)),
+        practice=str(claims["practice"]) if claims.get("practice") else None,
+        source_ip=http.get("sourceIp"),
+        user_agent=(http.get("userAgent") or "")[:256] or None,
+    )
+
+
+def authorize(route: RouteSpec, caller: Caller | None, practice: Callable[[], str]) -> None:
+    """Raise the right problem for a caller who may not use the route."""
+    if route.roles is None:
+        return
+    if caller is None:
+        raise Problem(401, "UNAUTHENTICATED", "A valid bearer token is required.")
+    if not is_allowed(route, caller.roles):
+        raise Problem(403, "FORBIDDEN", "Your role does not allow this action.")
+    if caller.practice is not None and caller.practice != practice():
+        raise Problem(403, "WRONG_PRACTICE", "The token belongs to another practice.")

@@ -1,0 +1,86 @@
+"""RFC 9457 problem details: every known failure becomes `application/problem+json` with a
+stable `code`, no PHI, no credentials and no stack trace."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+
+PROBLEM_TYPE_BASE = "https://amdsync.invalid/problems/"
+CONTENT_TYPE = "application/problem+json"
+
+TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    409: "Conflict",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    422: "Unprocessable content",
+    429: "Too many requests",
+    502: "AdvancedMD error",
+    503: "AdvancedMD unavailable",
+}
+
+
+class Problem(Exception):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        *,
+        retry_after: int | None = None,
+        errors: list[dict[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(f"{status} {code}")
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.retry_after = retry_after
+        self.errors = errors
+
+    def response(self) -> Response[str]:
+        body: dict[str, Any] = {
+            "type": PROBLEM_TYPE_BASE + self.code.lower().replace("_", "-"),
+            "title": TITLES.get(self.status, "Error"),
+            "status": self.status,
+            "detail": self.detail,
+            "code": self.code,
+        }
+        if self.errors:
+            body["errors"] = self.errors
+        headers = {"Retry-After": str(self.retry_after)} if self.retry_after is not None else None
+        return Response(
+            status_code=self.status,
+            content_type=CONTENT_TYPE,
+            body=json.dumps(body),
+            headers=headers,
+        )
+
+
+def validation_problem(errors: list[dict[str, Any]]) -> Problem:
+    """Pydantic/Powertools validation errors -> 400 (unparseable) or 422 (invalid), naming
+    fields but never echoing the submitted values (they may be PHI)."""
+    cleaned: list[dict[str, Any]] = []
+    malformed = False
+    for err in errors:
+        kind = str(err.get("type", "invalid"))
+        malformed = malformed or kind in ("json_invalid", "model_attributes_type")
+        location = [str(part) for part in err.get("loc", ()) if part not in ("body",)]
+        cleaned.append(
+            {
+                "field": ".".join(location) or "body",
+                "problem": kind,
+                "message": str(err.get("msg", ""))[:200],
+            }
+        )
+    if malformed:
+        return Problem(
+            400, "MALFORMED_REQUEST", "The request body is not valid JSON.", errors=cleaned
+        )
+    names = ", ".join(e["field"] for e in cleaned) or "body"
+    return Problem(422, "VALIDATION_FAILED", f"Invalid or unknown fields: {names}.", errors=cleaned)

@@ -1,0 +1,28 @@
+"""What the API needs beyond the sync use cases: AMD lookups, the connection test, the rate
+budget. The composition module implements these over the AMD client."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from amdsync.sync.context import SyncContext
+from amdsync.web.views import BudgetView, ConnectionInfo, ConnectionReport, LookupItem
+
+
+class AmdAdmin(Protocol):
+    def lookup(self, kind: str) -> list[LookupItem]:
+        """kind = providers | facilities | appointment-types | reasons (cached 1 h)."""
+        ...
+
+    def test_connection(self) -> ConnectionReport: ...
+    def budgets(self) -> list[BudgetView]: ...
+    def connection_info(self) -> ConnectionInfo: ...
+    def appointment_link(self, visit_id: str) -> str | None: ...
+
+
+class ApiServices(Protocol):
+    @property
+    def practice(self) -> str: ...
+
+    def context(self) -> SyncContext: ...
+    def amd_admin(self) -> AmdAdmin: ...

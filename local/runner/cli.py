@@ -1,0 +1,87 @@
+"""`python -m local.runner`: start the local stack, print where everything is, then `ready`.
+
+Ctrl-C or SIGTERM stops every part and child process. Output lines (for people and scripts):
+`api http://…/api/advancedmd`, `amdsim http://…` (or a note), `moto http://…`, one
+`export AMDSYNC_TOKEN_<ROLE>=…` per dev role, then `ready`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from types import FrameType
+
+from local.runner.clock import Clock, ScaledClock, SystemClock
+from local.runner.seed import seed_demo_data
+from local.runner.stack import LocalStack, StackConfig
+from local.runner.tokens import dev_tokens, export_lines
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m local.runner", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--api-port", type=int, default=3000)
+    parser.add_argument("--moto-port", type=int, default=5000)
+    parser.add_argument("--sim-port", type=int, default=4000)
+    parser.add_argument("--no-sim", action="store_true", help="do not start local/amdsim")
+    parser.add_argument(
+        "--fast-clock",
+        type=float,
+        default=None,
+        metavar="N",
+        help="run schedules on a clock N times faster than real time",
+    )
+    parser.add_argument("--no-scheduler", action="store_true", help="fire no schedules")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    clock: Clock = ScaledClock(args.fast_clock) if args.fast_clock else SystemClock()
+    config = StackConfig(
+        host=args.host,
+        api_port=args.api_port,
+        moto_port=args.moto_port,
+        sim_port=args.sim_port,
+        start_simulator=not args.no_sim,
+        clock=clock,
+        run_scheduler=not args.no_scheduler,
+    )
+    stopping = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        del signum, frame
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    stack = LocalStack(config)
+    try:
+        stack.start()
+        seed_demo_data(stack)
+        announce(stack)
+        while not stopping.wait(0.5):
+            pass
+    finally:
+        print("stopping", flush=True)
+        stack.stop()
+    return 0
+
+
+def announce(stack: LocalStack) -> None:
+    assert stack.moto is not None
+    lines = [f"api {stack.api_base_url}"]
+    if stack.simulator is not None:
+        lines.append(f"amdsim {stack.simulator.url}")
+    else:
+        lines.append("amdsim not running (--no-sim or local.amdsim not importable)")
+    lines.append(f"moto {stack.moto.url}")
+    lines.extend(f"note {note}" for note in stack.notes)
+    lines.extend(export_lines(dev_tokens(stack.config.jwt)))
+    lines.append("ready")
+    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.flush()

@@ -1,0 +1,139 @@
+"""Pull watermark, leases, bulk jobs and the FIFO sync queue, in memory."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from amdsync.domain.bulk import BulkJob
+from amdsync.domain.concurrency import StaleWriteError, Versioned
+from amdsync.jobs import SyncJob
+from tests.fakes.clock import FakeClock
+from tests.fakes.failures import FaultPlan
+
+SQS_DEDUP_WINDOW = timedelta(minutes=5)
+
+
+class FakeWatermark:
+    """None at version 0 until the first advance; conditional on the version like DynamoDB."""
+
+    def __init__(self) -> None:
+        self._current: Versioned[str | None] = Versioned(None, 0)
+        self._succeeded_at: datetime | None = None
+        self.history: list[str] = []
+        self.faults = FaultPlan()
+
+    def get(self) -> Versioned[str | None]:
+        return self._current
+
+    def succeeded_at(self) -> datetime | None:
+        return self._succeeded_at
+
+    def advance(self, servertime: str, succeeded_at: datetime, expected_version: int) -> int:
+        self.faults.before("advance")
+        if expected_version != self._current.version:
+            raise StaleWriteError("watermark")
+        self._current = Versioned(servertime, expected_version + 1)
+        self._succeeded_at = succeeded_at
+        self.history.append(servertime)
+        return self._current.version
+
+
+class FakeLeases:
+    def __init__(self) -> None:
+        self.held: dict[str, tuple[str, datetime]] = {}
+        self.acquired: list[str] = []
+
+    def acquire(self, name: str, owner: str, now: datetime, until: datetime) -> bool:
+        current = self.held.get(name)
+        if current is not None and current[0] != owner and current[1] >= now:
+            return False
+        self.held[name] = (owner, until)
+        self.acquired.append(name)
+        return True
+
+    def release(self, name: str, owner: str) -> None:
+        current = self.held.get(name)
+        if current is not None and current[0] == owner:
+            del self.held[name]
+
+
+class FakeBulkJobs:
+    def __init__(self) -> None:
+        self.jobs: dict[str, Versioned[BulkJob]] = {}
+        self.counters: dict[str, tuple[int, int]] = {}
+
+    def create(self, job: BulkJob) -> None:
+        if job.job_id in self.jobs:
+            raise StaleWriteError(job.job_id)
+        self.jobs[job.job_id] = Versioned(job, 1)
+
+    def get(self, job_id: str) -> Versioned[BulkJob] | None:
+        return self.jobs.get(job_id)
+
+    def save(self, job: BulkJob, expected_version: int) -> int:
+        current = self.jobs.get(job.job_id)
+        if current is None or current.version != expected_version:
+            raise StaleWriteError(job.job_id)
+        self.jobs[job.job_id] = Versioned(job, expected_version + 1)
+        return expected_version + 1
+
+    def count(self, job_id: str, *, done: int = 0, failed: int = 0) -> None:
+        """Atomic increments, kept apart from the job body like the DynamoDB adapter."""
+        old_done, old_failed = self.counters.get(job_id, (0, 0))
+        self.counters[job_id] = (old_done + done, old_failed + failed)
+
+    def progress(self, job_id: str) -> tuple[int, int]:
+        return self.counters.get(job_id, (0, 0))
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    jobs: tuple[SyncJob, ...]
+    bulk_job_id: str | None
+
+
+class FakeQueue:
+    """An SQS FIFO queue as the use cases see it: a message whose dedup id was sent within the
+    last five minutes is accepted but dropped (recorded in `deduplicated`)."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self._clock = clock
+        self.pending: deque[SyncJob] = deque()
+        self.sent: list[SyncJob] = []
+        self.calls: list[Enqueued] = []
+        self.deduplicated: list[SyncJob] = []
+        self._seen: dict[str, datetime] = {}
+
+    def enqueue(self, jobs: list[SyncJob], bulk_job_id: str | None = None) -> None:
+        self.calls.append(Enqueued(tuple(jobs), bulk_job_id))
+        now = self._clock.now()
+        for job in jobs:
+            seen = self._seen.get(job.dedup_id)
+            if seen is not None and now - seen < SQS_DEDUP_WINDOW:
+                self.deduplicated.append(job)
+                continue
+            self._seen[job.dedup_id] = now
+            self.pending.append(job)
+            self.sent.append(job)
+
+    def depth(self) -> int:
+        return len(self.pending)
+
+    def take(self) -> SyncJob | None:
+        return self.pending.popleft() if self.pending else None
+
+    def put_back(self, job: SyncJob) -> None:
+        """Redelivery (visibility timeout over): no dedup, like SQS."""
+        self.pending.append(job)
+
+    def jobs_for(self, entity_id: str) -> list[SyncJob]:
+        return [j for j in self.sent if j.entity_id == entity_id]
+
+    def clear(self) -> None:
+        """Forget what was sent so far (SQS's dedup memory stays, as it would)."""
+        self.pending.clear()
+        self.sent.clear()
+        self.calls.clear()
+        self.deduplicated.clear()

@@ -1,0 +1,59 @@
+"""Change feed, sync logs and the audit trail: append-only lists."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from amdsync.domain.feed import ChangeFeedEntry, PublishedChange
+from amdsync.domain.journal import AuditEntry, SyncLogEntry
+from tests.fakes.failures import FaultPlan
+
+
+class FakeChangeFeed:
+    def __init__(self) -> None:
+        self.entries: list[PublishedChange] = []
+        self.faults = FaultPlan()
+
+    def append(self, entries: list[ChangeFeedEntry]) -> list[PublishedChange]:
+        self.faults.before("append")
+        published = [
+            PublishedChange.model_validate({**e.model_dump(), "sequence": self.head() + i + 1})
+            for i, e in enumerate(entries)
+        ]
+        self.entries.extend(published)
+        return published
+
+    def read(self, after: int, limit: int) -> list[PublishedChange]:
+        return [e for e in self.entries if e.sequence > after][:limit]
+
+    def head(self) -> int:
+        return self.entries[-1].sequence if self.entries else 0
+
+    def for_appointment(self, appointment_id: str) -> list[PublishedChange]:
+        return [e for e in self.entries if e.appointment_id == appointment_id]
+
+
+class FakeSyncLogs:
+    def __init__(self) -> None:
+        self.entries: list[SyncLogEntry] = []
+
+    def append(self, entry: SyncLogEntry) -> None:
+        self.entries.append(entry)
+
+    def between(self, start: datetime, end: datetime) -> list[SyncLogEntry]:
+        return [e for e in self.entries if start <= e.at < end]
+
+    def for_entity(self, entity_type: str, entity_id: str) -> list[SyncLogEntry]:
+        return [
+            e for e in self.entries if e.entity_type == entity_type and e.entity_id == entity_id
+        ]
+
+
+class FakeAuditTrail:
+    """Append-only: there is deliberately no way to change or remove an entry."""
+
+    def __init__(self) -> None:
+        self.entries: list[AuditEntry] = []
+
+    def append(self, entry: AuditEntry) -> None:
+        self.entries.append(entry)

@@ -1,0 +1,118 @@
+"""In-memory sync-record repositories with the DynamoDB adapters' optimistic concurrency:
+`save(record, expected_version)` succeeds only if the stored version is still the expected one
+(None = the item must not exist yet) and returns the new version; otherwise StaleWriteError.
+
+Every repository carries a `faults` plan (e.g. `faults.fail("save", RuntimeError("crash"))`)
+to simulate a crash mid-operation, and `before_next_save(fn)` to run a concurrent writer
+between a use case's read and its write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+from amdsync.domain.appointments import AppointmentSyncRecord
+from amdsync.domain.concurrency import StaleWriteError, Versioned
+from amdsync.domain.patients import PatientDemographics, PatientSyncRecord
+from amdsync.domain.review import UnlinkedAmdAppointment
+from tests.fakes.failures import FaultPlan
+
+T = TypeVar("T")
+
+
+class VersionedStore(Generic[T]):
+    def __init__(self) -> None:
+        self.items: dict[str, Versioned[T]] = {}
+        self.faults = FaultPlan()
+        self.writes = 0
+        self._interleaved: list[Callable[[], None]] = []
+
+    def before_next_save(self, action: Callable[[], None]) -> None:
+        self._interleaved.append(action)
+
+    def _get(self, key: str) -> Versioned[T] | None:
+        self.faults.before("get")
+        return self.items.get(key)
+
+    def _save(self, key: str, value: T, expected_version: int | None) -> int:
+        if self._interleaved:
+            self._interleaved.pop(0)()
+        self.faults.before("save")
+        current = self.items.get(key)
+        stored_version = None if current is None else current.version
+        if stored_version != expected_version:  # None expected = must not exist yet
+            raise StaleWriteError(key)
+        version = (expected_version or 0) + 1
+        self.items[key] = Versioned(value, version)
+        self.writes += 1
+        return version
+
+
+class FakeAppointments(VersionedStore[AppointmentSyncRecord]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.visit_owners: dict[str, str] = {}
+        self.unlinked: dict[str, UnlinkedAmdAppointment] = {}
+
+    def get(self, appointment_id: str) -> Versioned[AppointmentSyncRecord] | None:
+        return self._get(appointment_id)
+
+    def save(self, record: AppointmentSyncRecord, expected_version: int | None) -> int:
+        return self._save(record.appointment_id, record, expected_version)
+
+    def list_between(self, start_from: str, start_to: str) -> list[AppointmentSyncRecord]:
+        return [r for r in self.list_all() if start_from <= r.start < start_to]
+
+    def list_all(self) -> list[AppointmentSyncRecord]:
+        records = [v.value for v in self.items.values()]
+        return sorted(records, key=lambda r: (r.start, r.appointment_id))
+
+    def claim_visit(self, visit_id: str, appointment_id: str) -> str:
+        """Create-only: the first claimant owns the visit id for good."""
+        self.faults.before("claim_visit")
+        return self.visit_owners.setdefault(visit_id, appointment_id)
+
+    def owner_of_visit(self, visit_id: str) -> str | None:
+        return self.visit_owners.get(visit_id)
+
+    def record_unlinked(self, unlinked: UnlinkedAmdAppointment) -> None:
+        self.faults.before("record_unlinked")
+        known = self.unlinked.get(unlinked.advanced_md_visit_id)
+        if known is not None:  # keep when we first saw it
+            unlinked = unlinked.model_copy(update={"first_seen": known.first_seen})
+        self.unlinked[unlinked.advanced_md_visit_id] = unlinked
+
+    def list_unlinked(self) -> list[UnlinkedAmdAppointment]:
+        return list(self.unlinked.values())
+
+    def record(self, appointment_id: str) -> AppointmentSyncRecord:
+        """Test helper: the stored record (KeyError if there is none)."""
+        return self.items[appointment_id].value
+
+
+class FakePatients(VersionedStore[PatientSyncRecord]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.demographics: dict[str, PatientDemographics] = {}
+
+    def get(self, patient_id: str) -> Versioned[PatientSyncRecord] | None:
+        return self._get(patient_id)
+
+    def save(self, record: PatientSyncRecord, expected_version: int | None) -> int:
+        return self._save(record.patient_id, record, expected_version)
+
+    def list_all(self) -> list[PatientSyncRecord]:
+        return [v.value for v in self.items.values()]
+
+    def put_demographics(self, patient_id: str, demographics: PatientDemographics) -> None:
+        self.demographics[patient_id] = demographics
+
+    def get_demographics(self, patient_id: str) -> PatientDemographics | None:
+        return self.demographics.get(patient_id)
+
+    def forget_demographics(self, patient_id: str) -> None:
+        self.demographics.pop(patient_id, None)
+
+    def record(self, patient_id: str) -> PatientSyncRecord:
+        return self.items[patient_id].value

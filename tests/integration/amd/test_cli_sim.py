@@ -1,0 +1,118 @@
+"""The operator CLI against the simulator, run as real separate processes."""
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from amdsync.cli import main
+
+pytest_plugins = ["local.amdsim.pytest_plugin"]
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def cli_env(sim, state_dir, **overrides):
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AMD_", "CONTROL_TABLE", "CACHE_TABLE"))
+    }
+    env.update(
+        {
+            "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "common"), str(ROOT)]),
+            "AMD_PARTNER_LOGIN_URL": sim.partner_login_url,
+            "AMD_OFFICE_KEY": sim.office_key,
+            "AMD_USERNAME": sim.username,
+            "AMD_PASSWORD": sim.password,
+            "AMD_APP_NAME": sim.appname,
+            "AMD_TIMEZONE": "America/Denver",
+            "AMDSYNC_STATE_DIR": str(state_dir),
+        }
+    )
+    env.update(overrides)
+    return env
+
+
+def run_cli(env, *args):
+    return subprocess.run(
+        [sys.executable, "-m", "amdsync.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def assert_no_secrets(sim, *texts):
+    for text in texts:
+        assert sim.password not in text.split() and "psw" not in text
+        assert sim.office_key not in text
+        with sim.sim.state.lock:
+            tokens = list(sim.sim.state.tokens)
+        assert not any(t in text for t in tokens)
+
+
+@pytest.fixture
+def real_time_sim(amd_sim):
+    amd_sim.admin.follow_real_time()  # the CLI runs on the system clock, like an operator
+    return amd_sim
+
+
+def test_three_cli_runs_share_one_login(real_time_sim, tmp_path):
+    sim = real_time_sim
+    env = cli_env(sim, tmp_path / "state")
+    first = run_cli(env, "test-connection")
+    providers = run_cli(env, "providers")
+    appts = run_cli(env, "--json", "appointments", "--from", "2025-03-12", "--to", "2025-03-13")
+    for result in (first, providers, appts):
+        assert result.returncode == 0, result.stderr
+    assert sim.admin.report()["logins"] == 1
+    assert isinstance(json.loads(appts.stdout), list)
+    token_file = tmp_path / "state" / "token.json"
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    assert_no_secrets(sim, first.stdout, first.stderr, providers.stdout, appts.stdout)
+
+
+def test_connection_prints_success_and_provider_count(real_time_sim, tmp_path):
+    result = run_cli(cli_env(real_time_sim, tmp_path), "test-connection")
+    assert result.returncode == 0
+    count = len(real_time_sim.sim.state.profiles)
+    assert result.stdout.startswith("Success")
+    assert f"{count} providers" in result.stdout
+
+
+def test_wrong_password_is_a_plain_failure(real_time_sim, tmp_path):
+    env = cli_env(real_time_sim, tmp_path, AMD_PASSWORD="not-the-password")
+    result = run_cli(env, "test-connection")
+    assert result.returncode != 0
+    assert "Failure: AdvancedMD refused the login" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "not-the-password" not in result.stdout + result.stderr
+
+
+def test_other_commands_in_process(real_time_sim, tmp_path, capsys):
+    env = cli_env(real_time_sim, tmp_path)
+    assert main(["facilities"], env) == 0
+    assert "rows" in capsys.readouterr().out
+    assert main(["appointment-types"], env) == 0
+    assert "rows" in capsys.readouterr().out
+    assert main(["--json", "limits"], env) == 0
+    limits = {row["budget"]: row for row in json.loads(capsys.readouterr().out)}
+    assert limits["T3"]["used"] >= 3  # two login steps + two lookups this minute
+    visit_id = str(real_time_sim.admin.appointments()[0]["id"])
+    assert main(["--json", "visit", visit_id], env) == 0
+    assert str(json.loads(capsys.readouterr().out)["id"]) == visit_id
+    assert main(["--json", "pull", "--since", "2025-03-12T04:00:00.000"], env) == 0
+    pulled = json.loads(capsys.readouterr().out)
+    assert pulled["calls"] >= 1 and pulled["servertime"]
+
+
+def test_missing_configuration_exits_2(tmp_path, capsys):
+    assert main(["providers"], {"AMDSYNC_STATE_DIR": str(tmp_path)}) == 2
+    assert "AMD_PASSWORD" in capsys.readouterr().err

@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup lint format types validate test unit build run openapi lock clean
+.PHONY: help setup lint format types validate test unit reliability bench build run openapi lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -56,7 +56,15 @@ unit: $(VENV)/.installed ## Unit tests only (fast, no sockets)
 	$(VENV)/bin/pytest tests/unit -q $(PYTEST_ARGS)
 
 test: setup lint types validate ## Everything CI runs: lint, types, template checks, all tests
-	$(VENV)/bin/pytest -q -n 2 $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -q -n 2 -m "not slow" --durations=10 $(PYTEST_ARGS)
+
+reliability: setup ## Long profiles: full fault campaign and fuzzing, plus the slow tests
+	AMDSYNC_RELIABILITY=full $(VENV)/bin/pytest -q -n 2 \
+		tests/reliability tests/fuzz tests/integration/sync $(PYTEST_ARGS)
+
+bench: setup ## Benchmarks on the local stack; prints a table, writes bench/results.json
+	$(SAM) build >/dev/null
+	$(PY) -m bench.run
 
 build: setup ## sam build (arm64 layer + functions) into .aws-sam/
 	$(SAM) build

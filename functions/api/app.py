@@ -8,11 +8,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from amdsync.compose import PowertoolsMetrics, Services
 from amdsync.config import ApiSettings, load_settings
 from amdsync.observability import logger, metrics, tracer
+from amdsync.web.idempotency import dynamodb_persistence
 from amdsync.web.resolver import create_resolver
 
 SETTINGS = load_settings(ApiSettings)
 SERVICES = Services(SETTINGS, PowertoolsMetrics(metrics))
-app = create_resolver(lambda: SERVICES, role_claim=SETTINGS.role_claim)
+app = create_resolver(
+    lambda: SERVICES,
+    role_claim=SETTINGS.role_claim,
+    # Idempotency-Key records live in the control table (pk/sk, TTL expiresAt).
+    idempotency=dynamodb_persistence(SETTINGS.control_table, lambda: SERVICES.practice),
+)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

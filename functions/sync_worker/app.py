@@ -19,12 +19,19 @@ from amdsync.sync.worker import JobProcessor
 
 SETTINGS = load_settings(WorkerSettings)
 SERVICES = Services(SETTINGS, PowertoolsMetrics(metrics))
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch the rate limiter defers entirely is a normal outcome, not a failed invocation: report
+# every record as a batch item failure instead of raising (Lambda errors, ESM backoff).
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def record_handler(record: SQSRecord) -> None:
     decision = handle_record(
-        RecordRef(record.message_id, record.receipt_handle, record.body),
+        RecordRef(
+            record.message_id,
+            record.receipt_handle,
+            record.body,
+            int(record.attributes.approximate_receive_count or 1),
+        ),
         lambda: JobProcessor(SERVICES.context()),
         SERVICES.queue,
         SERVICES.dead_letters(SETTINGS.sync_dlq_url),

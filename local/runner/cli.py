@@ -35,6 +35,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="run schedules on a clock N times faster than real time",
     )
     parser.add_argument("--no-scheduler", action="store_true", help="fire no schedules")
+    parser.add_argument("--no-seed", action="store_true", help="start without the demo data")
     return parser.parse_args(argv)
 
 
@@ -62,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     stack = LocalStack(config)
     try:
         stack.start()
-        seed_demo_data(stack)
+        if not args.no_seed:
+            seed_demo_data(stack)
         announce(stack)
         while not stopping.wait(0.5):
             pass

@@ -46,6 +46,9 @@ class StackConfig:
     template_path: Path = TEMPLATE_PATH
     parameter_overrides: dict[str, str] = field(default_factory=dict)
     property_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Extra variables for every function's environment (configuration only, e.g. the e2e
+    # suite's AMD_RATE_LIMITS_JSON); the template's own variables stay as deployed.
+    function_environment: dict[str, str] = field(default_factory=dict)
     api_concurrency: int = 4  # api hosts; each serves one request at a time
     prewarm: bool = True  # cold-start one host per function before `ready`
     poll_wait_seconds: int = 1
@@ -119,7 +122,9 @@ class LocalStack:
         for logical_id, spec in self.functions.items():
             if wanted is not None and logical_id not in wanted:
                 continue
-            environment = lambda_environment(spec, self.moto.environment())
+            environment = lambda_environment(
+                spec, self.moto.environment(), self.config.function_environment
+            )
             pool = FunctionPool(HostConfig(spec, environment), self._pool_size(spec))
             self.pools[logical_id] = pool
         if self.config.prewarm:

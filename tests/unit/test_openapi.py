@@ -20,4 +20,4 @@ def test_document_is_openapi_31_and_covers_every_route() -> None:
         for path, operations in document["paths"].items()
         for method in operations
     }
-    assert documented == {(r.method, r.full_path) for r in API_ROUTES}
+    assert documented == {(r.method, r.full_path) for r in API_ROUTES if r.documented}

@@ -11,7 +11,7 @@ Manager.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlparse
@@ -22,9 +22,11 @@ import boto3
 from amdsync.amd.client import ClientOptions
 from amdsync.amd.config import AmdCredentials, load_credentials
 from amdsync.amd.errors import AmdError
-from amdsync.amd.ports import SystemClock
+from amdsync.amd.ports import Clock, SystemClock
 from amdsync.amd.service import AdvancedMD, build_advancedmd
+from amdsync.amd.tiers import LimitTable
 from amdsync.config import AmdSettings
+from amdsync.observability import METRICS_NAMESPACE
 from amdsync.store.admin import DynamoConflicts, DynamoMappings, DynamoSettings
 from amdsync.store.appointments import DynamoAppointments
 from amdsync.store.control import DynamoBulkJobs, DynamoLeases, DynamoWatermark
@@ -44,20 +46,38 @@ DEFAULT_CONFIRM_METHOD = "1"
 
 
 class PowertoolsMetrics:
-    """MetricsSink over the function's Powertools Metrics (EMF, namespace AMDSync)."""
+    """MetricsSink over the function's Powertools Metrics (EMF, namespace AMDSync).
+
+    Every point goes into the function's metric set (dimension `service` only: what the alarms
+    watch). A point with extra dimensions (e.g. `error_type` on SyncFailed, SPEC §7) is also
+    emitted on its own with those dimensions, for the breakdown on the dashboard. Dimension
+    values are codes and entity kinds, never ids or PHI.
+    """
 
     def __init__(self, metrics: Any) -> None:
         self._metrics = metrics
 
     def count(self, name: str, value: int = 1, **dimensions: str) -> None:
-        from aws_lambda_powertools.metrics import MetricUnit  # noqa: PLC0415
-
-        self._metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+        self._emit(name, "Count", value, dimensions)
 
     def milliseconds(self, name: str, value: float, **dimensions: str) -> None:
-        from aws_lambda_powertools.metrics import MetricUnit  # noqa: PLC0415
+        self._emit(name, "Milliseconds", value, dimensions)
 
-        self._metrics.add_metric(name=name, unit=MetricUnit.Milliseconds, value=value)
+    def _emit(self, name: str, unit: str, value: float, dimensions: dict[str, str]) -> None:
+        from aws_lambda_powertools.metrics import MetricUnit, single_metric  # noqa: PLC0415
+
+        self._metrics.add_metric(name=name, unit=MetricUnit(unit), value=value)
+        if not dimensions:
+            return
+        with single_metric(
+            name=name,
+            unit=MetricUnit(unit),
+            value=value,
+            namespace=METRICS_NAMESPACE,
+            default_dimensions=self._metrics.default_dimensions,
+        ) as metric:
+            for key, dimension in dimensions.items():
+                metric.add_dimension(name=key, value=dimension)
 
 
 @dataclass
@@ -68,6 +88,12 @@ class Services:
     metrics: MetricsSink
     # 0 = never sleep for rate budget (raise RateLimited so the queue defers the job).
     max_rate_wait: float = 0.0
+    # The per-minute AMD limits the rate limiter enforces. None = PROTOCOL §6 (production);
+    # tests and tools that run against a simulator with other limits pass their own table.
+    limits: LimitTable | None = None
+    # The product's clock (real time in AWS); a benchmark or test may share a simulated one
+    # with the AMD simulator so rate windows and token lifetimes agree.
+    clock: Clock = field(default_factory=SystemClock)
 
     @cached_property
     def credentials(self) -> AmdCredentials:
@@ -101,8 +127,9 @@ class Services:
             token_cache=DynamoTokenCache(self._table(self.settings.control_table)),
             rate_buckets=DynamoRateBuckets(self._table(self.settings.control_table)),
             lookup_cache=DynamoLookupCache(self._table(self.settings.cache_table)),
-            clock=SystemClock(),
+            clock=self.clock,
             options=ClientOptions(timezone=zone, max_rate_wait=self.max_rate_wait),
+            limits=self.limits,
             metrics=self.counter,
         )
 
@@ -130,7 +157,7 @@ class Services:
         return SyncContext(
             practice=practice,
             timezone=ZoneInfo(self.settings.practice_timezone),
-            clock=SystemClock(),
+            clock=self.clock,
             appointments=DynamoAppointments(state, practice),
             patients=DynamoPatients(state, practice),
             settings=DynamoSettings(state, practice),

@@ -74,7 +74,9 @@ def test_full_stack_starts_serves_and_stops_without_orphans() -> None:
 
 def test_the_entry_point_prints_urls_and_tokens_then_ready_and_stops_on_sigterm() -> None:
     command = [sys.executable, "-m", "local.runner", "--api-port", "0", "--moto-port", "0"]
-    command += ["--sim-port", "0", "--fast-clock", "60"]
+    # Without the demo seed: this test is about the entry point, and `make run`'s seeded start
+    # is timed on its own (README); under a loaded test machine the seed alone can take 40 s.
+    command += ["--sim-port", "0", "--fast-clock", "60", "--no-seed"]
     env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'layers' / 'common'}"}
     process = subprocess.Popen(
         command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True

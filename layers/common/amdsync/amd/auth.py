@@ -91,6 +91,10 @@ def _token_and_server(reply: Reply) -> tuple[str, str] | None:
     return token, webserver
 
 
+# How long a process trusts its own copy of the shared token before re-reading the cache.
+MEMO_RECHECK_SECONDS = 30.0
+
+
 class TokenManager:
     def __init__(
         self,
@@ -113,11 +117,20 @@ class TokenManager:
         self._owner = uuid.uuid4().hex
         self._lock = threading.Lock()  # one refresher per process; others reuse its result
         self._memo: Session | None = None
+        self._memo_checked = 0.0  # monotonic time the memo was last compared with the cache
 
     def session(self) -> Session:
         memo = self._memo
         if memo is not None and self._fresh(memo.expires_at):
-            return memo
+            if time.monotonic() - self._memo_checked < MEMO_RECHECK_SECONDS:
+                return memo
+            # Another process may have logged in again (AMD may void older tokens): a cheap
+            # cache read now saves a call on a dead token later.
+            record = self._cache.load(self._key)
+            self._memo_checked = time.monotonic()
+            if record is None or record.token == memo.token or not self._fresh(record.expires_at):
+                return memo
+            self._memo = None
         return self.refresh(stale_token=None)
 
     def refresh(self, stale_token: str | None) -> Session:
@@ -145,6 +158,7 @@ class TokenManager:
             issued_at=record.issued_at,
             expires_at=record.expires_at,
         )
+        self._memo_checked = time.monotonic()
         return self._memo
 
     def _login_under_lease(self, stale_token: str | None) -> Session:
@@ -182,6 +196,7 @@ class TokenManager:
             expires_at=session.expires_at,
         )
         self._memo = session
+        self._memo_checked = time.monotonic()
         log.info("logged in to AdvancedMD", extra={"expires_at": session.expires_at.isoformat()})
         return session
 

@@ -154,6 +154,10 @@ class AmdClient:
     def _attempt(self, budgets: Sequence[Budget], send: Callable[[Session], T]) -> T:
         rounds = 1 + self._opts.server_429_retries
         for round_no in range(rounds):
+            # Log in (which may wait a minute for the login budget) before taking this call's
+            # budget: otherwise the call is counted in one window and lands in a later one,
+            # where another caller may already have spent that window's budget (a real 429).
+            self._tokens.session()
             self._gate.spend(budgets)
             try:
                 return self._send_once(budgets, send)
@@ -177,7 +181,16 @@ class AmdClient:
             # Exactly one re-login (shared by every process) and one resend; a second expiry
             # right after a fresh login is not an expiry problem, so it propagates.
             self._metrics.count("SessionExpired")
+            # Forget the refused token first: if the re-login fails (a timeout, say) and the
+            # call is retried, no caller in any process presents that token again.
+            self._tokens.invalidate(session.token)
             fresh = self._tokens.refresh(stale_token=session.token)
             self._gate.spend(budgets)
             self._metrics.count("AmdCalls")
-            return send(fresh)
+            try:
+                return send(fresh)
+            except SessionExpired:
+                # AMD rejected the new token as well: forget it, so the next call (in any
+                # process) logs in again instead of presenting a token AMD called expired.
+                self._tokens.invalidate(fresh.token)
+                raise

@@ -210,8 +210,10 @@ class Appointment(_Model):
     referenceid: str | None = None
     arrivetime: datetime | None = None
     seentime: datetime | None = None
+    # Set once the appointment is confirmed (status stays 0, so this is the only sign).
+    confirmdate: datetime | None = None
 
-    @field_validator("startdatetime", "arrivetime", "seentime", mode="after")
+    @field_validator("startdatetime", "arrivetime", "seentime", "confirmdate", mode="after")
     @classmethod
     def _unset_to_none(cls, value: datetime | None) -> datetime | None:
         return None if value is not None and value.year in _SENTINEL_YEARS else value

@@ -40,6 +40,9 @@ VISIT_TEMPLATE: dict[str, str] = {
     "facility": "FacilityCode",
     "patientid": "PatientID",
     "modified": "ModifiedAt",
+    # Confirmation is invisible in ApptStatus (0 either way): without it a pull would read a
+    # confirmed appointment as merely scheduled and report a change that never happened.
+    "confirmed": "ConfirmedAt",
 }
 
 

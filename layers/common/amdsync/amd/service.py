@@ -43,8 +43,11 @@ class AdvancedMD:
         self.lookups = lookups
 
     def test_connection(self) -> ConnectionReport:
-        """Log in (or reuse the token) and read the providers (profiles) list."""
+        """Log in (or reuse the token) and read the providers (profiles) list live: the cached
+        list is dropped first, so the check really reaches AMD (and logs in again if the token
+        is no longer accepted)."""
         self.client.session()
+        self.lookups.invalidate("profiles")
         profiles = self.lookups.profiles()
         return ConnectionReport(
             ok=True,

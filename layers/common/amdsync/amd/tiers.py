@@ -2,10 +2,17 @@
 
 A call spends from one or more budgets: its tier, and for the change feeds also the separate
 1-call-per-minute cap that applies at all hours (§3.14, §7.24).
+
+`AMD_RATE_LIMITS_JSON` (optional, JSON like `{"T2": {"peak": 600, "off_peak": 600}}`) replaces
+the limits of the budgets it names; the others keep PROTOCOL §6's values. It exists for the local
+stack and its tests (the simulator's limits can be switched off, the product's limiter runs on the
+real clock); a deployment leaves it unset.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +44,8 @@ DEFAULT_LIMITS: Mapping[Budget, Limit] = {
     Budget.FEED: Limit(peak=1, off_peak=1),
     Budget.LOGIN: Limit(peak=1, off_peak=1),
 }
+
+RATE_LIMITS_ENV = "AMD_RATE_LIMITS_JSON"
 
 # The named calls of each tier (Limits page); anything else is Tier 3 (§3.0).
 _NAMED: Mapping[str, Budget] = {
@@ -80,6 +89,9 @@ class LimitTable:
     def default(cls) -> LimitTable:
         from amdsync.domain.timefmt import is_peak  # noqa: PLC0415 - keep tiers importable alone
 
+        configured = os.environ.get(RATE_LIMITS_ENV, "").strip()
+        if configured:
+            return cls.from_mapping(json.loads(configured), is_peak)
         return cls(limits=DEFAULT_LIMITS, is_peak=is_peak)
 
     @classmethod

@@ -14,11 +14,13 @@ BulkState = Literal["running", "completed", "cancelled"]
 
 
 class BulkSyncRequest(DomainModel):
-    """Body of `POST /appointments/bulk-sync`."""
+    """Body of `POST /appointments/bulk-sync`. `reconcile` first compares AMD's appointments in
+    the range with our records and syncs only the differences."""
 
     from_: date = Field(alias="from")
     to: date
     provider_id: str | None = Field(default=None, max_length=128)
+    mode: Literal["sync", "reconcile"] = "sync"
 
     @model_validator(mode="after")
     def _range_is_ordered_and_bounded(self) -> Self:
@@ -40,6 +42,8 @@ class BulkJob(DomainModel):
     failed: int = Field(default=0, ge=0)
     created_at: AwareDatetime
     actor: str = Field(max_length=128)
+    # Reconcile mode: counts of what the comparison found (amdOnly, missingInAmd, differing).
+    reconcile: dict[str, int] | None = None
 
     @property
     def remaining(self) -> int:

@@ -22,7 +22,9 @@ class Settings(DomainModel):
     # None = sync every type. An empty list would silently sync nothing, so it is rejected.
     sync_appointment_types: tuple[EhrId, ...] | None = None
     # A pull that would cancel more than this share of upcoming appointments stops and alarms.
-    mass_change_guard_ratio: Annotated[float, Field(gt=0.0, le=1.0)] = 0.2
+    # At least 0.1 %: a smaller share means nothing, and DynamoDB cannot store a number below
+    # 1e-130 (a subnormal float here used to fail the settings write with a 500).
+    mass_change_guard_ratio: Annotated[float, Field(ge=0.001, le=1.0)] = 0.2
 
     @field_validator("sync_appointment_types")
     @classmethod

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from amdsync.amd.errors import DuplicatePatient, NotFound
+from amdsync.amd.errors import ConcurrentEdit, DuplicatePatient, NotFound
 from amdsync.amd.models import (
     Appointment,
     AppointmentType,
@@ -17,6 +17,7 @@ from amdsync.amd.models import (
     Profile,
     Visit,
 )
+from amdsync.amd.readers import local_datetime
 from amdsync.amd.service import AdvancedMD
 from amdsync.domain.patients import PatientDemographics
 from amdsync.domain.timefmt import format_amd_date, parse_amd_date
@@ -47,7 +48,7 @@ def from_rest(appt: Appointment) -> AmdAppointment:
         start=_local(appt.startdatetime),
         duration_minutes=appt.duration,
         status_code=appt.status,
-        confirmed=bool(appt.model_extra and appt.model_extra.get("confirmdate")),
+        confirmed=appt.confirmdate is not None,
     )
 
 
@@ -173,7 +174,8 @@ class AdvancedMDAdapter:
             start=_local(visit.start),
             duration_minutes=visit.duration,
             status_code=visit.status,
-            confirmed=bool(visit.fields.get(CONFIRMED)),
+            # ConfirmedAt is a sentinel date (1900) when unconfirmed, so parse, never bool().
+            confirmed=local_datetime(visit.fields.get(CONFIRMED)) is not None,
             charges_posted=visit.fields.get(CHARGES) == "1",
         )
 
@@ -221,6 +223,18 @@ class AdvancedMDAdapter:
             return found
 
     def update_patient(self, amd_patient_id: str, demographics: PatientDemographics) -> None:
+        """Send the EHR's demographics (the EHR owns them). 4106 means someone edited the
+        patient in AMD between our read and our write: read again and retry once; a second
+        4106 propagates (a business error on the patient record)."""
+        for attempt in range(2):
+            try:
+                self._update_patient_once(amd_patient_id, demographics)
+                return
+            except ConcurrentEdit:
+                if attempt:
+                    raise
+
+    def _update_patient_once(self, amd_patient_id: str, demographics: PatientDemographics) -> None:
         current = self._amd.patients.demographic(amd_patient_id)
         if current is None:
             raise NotFound(amd_code=4130)

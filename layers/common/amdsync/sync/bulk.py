@@ -12,6 +12,7 @@ from amdsync.jobs import SyncJob
 from amdsync.sync.context import SyncContext
 from amdsync.sync.estimate import seconds_per_job
 from amdsync.sync.journal import Journal, Operation, new_id
+from amdsync.sync.reconcile import reconcile_range
 
 
 class BulkSync:
@@ -27,6 +28,19 @@ class BulkSync:
             for r in self._ctx.appointments.list_between(first, after_last)
             if request.provider_id is None or r.provider_id == request.provider_id
         ]
+        summary: dict[str, int] | None = None
+        if request.mode == "reconcile":
+            report = reconcile_range(
+                self._ctx, request.from_, request.to, request.provider_id, enqueue=False
+            )
+            wanted = set(report.missing_in_amd) | set(report.differing)
+            records = [r for r in records if r.appointment_id in wanted]
+            summary = {
+                "amdAppointments": report.amd_appointments,
+                "amdOnly": len(report.amd_only),
+                "missingInAmd": len(report.missing_in_amd),
+                "differing": len(report.differing),
+            }
         job = BulkJob(
             job_id=new_id()[:20],
             from_=request.from_,
@@ -35,6 +49,7 @@ class BulkSync:
             total=len(records),
             created_at=self._ctx.clock.now(),
             actor=actor,
+            reconcile=summary,
         )
         self._ctx.bulk_jobs.create(job)
         for start in range(0, len(records), BATCH_SIZE):

@@ -3,6 +3,13 @@
 Deferred and retried records are reported as batch item failures after their visibility
 timeout is set to the wait, so SQS brings them back then; dead-lettered jobs are sent to the
 DLQ by us and acknowledged, so `maxReceiveCount` (set high) is only a safety net.
+
+SQS counts every receive against `maxReceiveCount`, deferrals included, so a job the rate
+limiter keeps deferring (a long bulk sync at peak) would eventually be moved to the DLQ by SQS
+although it never failed. So a job deferred on its RECYCLE_AT_RECEIVE-th receive or later is
+sent again as a fresh message (new deduplication id, receive count 0) and the old one is
+acknowledged: deferrals alone can never dead-letter a job. (FIFO queues have no per-message
+delay, so the copy is seen at once and deferred again by the limiter, without an AMD call.)
 """
 
 from __future__ import annotations
@@ -14,11 +21,16 @@ from typing import Protocol
 from pydantic import ValidationError
 
 from amdsync.jobs import SyncJob
+from amdsync.sync.journal import new_id
 from amdsync.sync.worker import JobDecision, JobProcessor
+
+# Below the template's smallest QueueMaxReceiveCount (5), so SQS never redrives a deferral.
+RECYCLE_AT_RECEIVE = 4
 
 
 class QueueControl(Protocol):
     def defer(self, receipt_handle: str, seconds: float) -> None: ...
+    def enqueue(self, jobs: list[SyncJob], bulk_job_id: str | None = None) -> None: ...
 
 
 class DeadLetters(Protocol):
@@ -30,6 +42,7 @@ class RecordRef:
     message_id: str
     receipt_handle: str
     body: str
+    receive_count: int = 1  # SQS ApproximateReceiveCount (1 on the first delivery)
 
 
 class PoisonMessage(Exception):
@@ -48,6 +61,9 @@ def handle_record(
     except ValidationError:
         raise PoisonMessage(record.message_id) from None
     decision = processor().process(job)
+    if decision.kind == "defer" and record.receive_count >= RECYCLE_AT_RECEIVE:
+        queue.enqueue([job.model_copy(update={"trigger": new_id()[:16]})])
+        return decision  # acknowledged: the fresh copy carries the job on
     if decision.kind in ("defer", "retry"):
         queue.defer(record.receipt_handle, decision.delay)
         raise RetryRecord(decision)

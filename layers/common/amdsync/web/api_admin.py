@@ -48,13 +48,18 @@ def get_dashboard() -> dict[str, Any]:
     }
 
 
-def _parse_day(value: str | None, default: date) -> date:
+def _parse_day(value: str | None, default: date, field: str) -> date:
     if value is None:
         return default
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise Problem(422, "VALIDATION_FAILED", "Dates must be YYYY-MM-DD.") from None
+        raise Problem(
+            422,
+            "VALIDATION_FAILED",
+            f"Invalid or unknown fields: {field} (dates are YYYY-MM-DD).",
+            errors=[{"field": field, "problem": "date_parsing", "message": "not a date"}],
+        ) from None
 
 
 @router.get(f"{BASE_PATH}/sync/logs", tags=["admin"], summary="Sync logs, filtered and paged")
@@ -70,8 +75,8 @@ def get_logs(
 ) -> Page:
     ctx = services_of(router).context()
     today = ctx.clock.now().astimezone(UTC).date()
-    end_day = _parse_day(to, today)
-    start_day = _parse_day(from_, end_day - timedelta(days=DEFAULT_LOG_DAYS - 1))
+    end_day = _parse_day(to, today, "to")
+    start_day = _parse_day(from_, end_day - timedelta(days=DEFAULT_LOG_DAYS - 1), "from")
     if start_day > end_day or (end_day - start_day).days > 31:
         raise Problem(422, "VALIDATION_FAILED", "Choose a range of at most 31 days.")
     start = datetime.combine(start_day, datetime.min.time(), UTC)

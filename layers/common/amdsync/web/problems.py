@@ -62,6 +62,15 @@ class Problem(Exception):
         )
 
 
+def _scrubbed(message: str, submitted: Any) -> str:
+    """The message without the submitted value (custom validators may quote what they got)."""
+    if isinstance(submitted, str | int | float) and not isinstance(submitted, bool):
+        text = str(submitted)
+        if len(text) >= 2 and text in message:
+            message = message.replace(repr(text), "(value)").replace(text, "(value)")
+    return message
+
+
 def validation_problem(errors: list[dict[str, Any]]) -> Problem:
     """Pydantic/Powertools validation errors -> 400 (unparseable) or 422 (invalid), naming
     fields but never echoing the submitted values (they may be PHI)."""
@@ -71,11 +80,12 @@ def validation_problem(errors: list[dict[str, Any]]) -> Problem:
         kind = str(err.get("type", "invalid"))
         malformed = malformed or kind in ("json_invalid", "model_attributes_type")
         location = [str(part) for part in err.get("loc", ()) if part not in ("body",)]
+        message = _scrubbed(str(err.get("msg", "")), err.get("input"))
         cleaned.append(
             {
                 "field": ".".join(location) or "body",
                 "problem": kind,
-                "message": str(err.get("msg", ""))[:200],
+                "message": message[:200],
             }
         )
     if malformed:

@@ -1,14 +1,21 @@
-"""The HTTP API resolver: routers, the auth middleware and the problem+json error mapping."""
+"""The HTTP API resolver: routers, the request gate (body size, token, role), the
+idempotency middleware and the problem+json error mapping.
+
+The gate runs before Powertools' request validation: a caller without a token or with the
+wrong role gets 401/403, never a 422 that would describe the schema to them.
+"""
 
 from __future__ import annotations
 
+import base64
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from amdsync.amd.errors import AmdError, Family, RateLimited
@@ -16,8 +23,9 @@ from amdsync.domain.concurrency import StaleWriteError
 from amdsync.domain.errors import DomainError, IllegalTransitionError
 from amdsync.observability import logger
 from amdsync.sync.intake import NotRegistered
-from amdsync.web import api_admin, api_records, api_sync
+from amdsync.web import api_admin, api_records, api_sync, api_ui
 from amdsync.web.auth import authorize, caller_from_event
+from amdsync.web.idempotency import PersistenceFactory, idempotency_middleware
 from amdsync.web.problems import Problem, validation_problem
 from amdsync.web.routes import API_ROUTES, BASE_PATH
 from amdsync.web.services import ApiServices
@@ -30,43 +38,98 @@ ROUTES_BY_KEY = {f"{r.method} {r.full_path}": r for r in API_ROUTES}
 ServicesFactory = Callable[[], ApiServices]
 
 
+class ApiResolver(APIGatewayHttpResolver):
+    """Powertools' HttpApi resolver with a gate that answers before request validation."""
+
+    def __init__(self, gate: Callable[[Mapping[str, Any]], Problem | None] | None) -> None:
+        super().__init__(enable_validation=True)
+        self._gate = gate
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        problem = self._gate(event) if self._gate is not None else None
+        if problem is not None:
+            return _problem_result(problem)
+        return super().resolve(event, context)
+
+
+def _problem_result(problem: Problem) -> dict[str, Any]:
+    """An HttpApi (payload 2.0) result for a problem found before routing."""
+    response = problem.response()
+    headers = {k: v if isinstance(v, str) else ",".join(v) for k, v in response.headers.items()}
+    return {
+        "statusCode": response.status_code,
+        "headers": headers,
+        "body": response.body,
+        "isBase64Encoded": False,
+        "cookies": [],
+    }
+
+
 def create_resolver(
-    services: ServicesFactory | None = None, role_claim: str = "roles"
+    services: ServicesFactory | None = None,
+    role_claim: str = "roles",
+    idempotency: PersistenceFactory | None = None,
 ) -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(enable_validation=True)
+    gate = _request_gate(services, role_claim) if services is not None else None
+    app = ApiResolver(gate)
 
     @app.get(f"{BASE_PATH}/health", summary="Liveness", tags=["ops"])
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.get(f"{BASE_PATH}/openapi.json", summary="This API's OpenAPI 3.1 document", tags=["ops"])
-    def openapi() -> Response[str]:
-        return Response(200, "application/json", json.dumps(openapi_document(app)))
+    def openapi() -> Response[dict[str, Any]]:
+        return Response(200, "application/json", openapi_document(app))
 
-    for module in (api_records, api_sync, api_admin):
+    for module in (api_records, api_sync, api_admin, api_ui):
         app.include_router(module.router)
     if services is not None:
-        app.use(middlewares=[_request_middleware(services, role_claim)])
+        app.use(middlewares=[_context_middleware(services, role_claim)])
+        if idempotency is not None:
+            app.use(middlewares=[idempotency_middleware(idempotency)])
     _register_error_handlers(app)
     return app
 
 
-def _request_middleware(
+def _request_gate(
+    services: ServicesFactory, role_claim: str
+) -> Callable[[Mapping[str, Any]], Problem | None]:
+    """Token and role (401/403), then body size (413), from the raw event."""
+
+    def gate(event: Mapping[str, Any]) -> Problem | None:
+        route = ROUTES_BY_KEY.get(str(event.get("routeKey", "")))
+        try:
+            if route is not None:
+                authorize(route, caller_from_event(event, role_claim), lambda: services().practice)
+            if _body_size(event) > MAX_BODY_BYTES:
+                raise Problem(
+                    413, "BODY_TOO_LARGE", f"Request bodies are limited to {MAX_BODY_BYTES} bytes."
+                )
+        except Problem as problem:
+            return problem
+        return None
+
+    return gate
+
+
+def _body_size(event: Mapping[str, Any]) -> int:
+    body = str(event.get("body") or "")
+    if event.get("isBase64Encoded"):
+        try:
+            return len(base64.b64decode(body))
+        except ValueError:
+            return len(body)
+    return len(body.encode())
+
+
+def _context_middleware(
     services: ServicesFactory, role_claim: str
 ) -> Callable[[APIGatewayHttpResolver, NextMiddleware], Response[Any]]:
+    """The request's services and caller, for the routes (the gate has checked them)."""
+
     def middleware(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
-        event = app.current_event.raw_event
-        body = app.current_event.body or ""
-        if len(body.encode()) > MAX_BODY_BYTES:
-            raise Problem(
-                413, "BODY_TOO_LARGE", f"Request bodies are limited to {MAX_BODY_BYTES} bytes."
-            )
-        route = ROUTES_BY_KEY.get(str(event.get("routeKey", "")))
-        caller = caller_from_event(event, role_claim)
-        provided = services()
-        if route is not None:
-            authorize(route, caller, lambda: provided.practice)
-        app.append_context(services=provided, caller=caller)  # type: ignore[no-untyped-call]
+        caller = caller_from_event(app.current_event.raw_event, role_claim)
+        app.append_context(services=services(), caller=caller)  # type: ignore[no-untyped-call]
         return next_middleware(app)
 
     return middleware
@@ -82,7 +145,7 @@ def _to_problem(exc: Exception) -> Problem:  # noqa: PLR0911 - one branch per fa
     if isinstance(exc, RequestValidationError):
         return validation_problem(list(exc.errors()))
     if isinstance(exc, ValidationError):
-        return validation_problem([dict(e) for e in exc.errors(include_input=False)])
+        return validation_problem([dict(e) for e in exc.errors()])
     if isinstance(exc, IllegalTransitionError):
         return Problem(409, exc.code.value, exc.message)
     if isinstance(exc, NotRegistered):

@@ -31,6 +31,7 @@ class RouteSpec:
     method: str
     path: str  # relative to BASE_PATH, with {param} placeholders as API Gateway writes them
     roles: frozenset[Role] | None  # None = public (no token needed)
+    documented: bool = True  # False: kept out of the OpenAPI document (the UI's HTML/assets)
 
     @property
     def full_path(self) -> str:
@@ -70,6 +71,13 @@ API_ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec("PUT", "/mappings/{kind}/{ehrId}", ADMIN_ONLY),
     RouteSpec("GET", "/health", None),
     RouteSpec("GET", "/openapi.json", None),
+    # What the admin UI's "Sync all patients" button calls (one request, not one per patient).
+    RouteSpec("POST", "/patients/sync-all", BILLING_PLUS),
+    # The admin UI and the embeddable widgets (web/api_ui.py): HTML shells and static assets
+    # that hold no data; their script calls the routes above with the user's bearer token.
+    RouteSpec("GET", "/ui/{page}", None, documented=False),
+    RouteSpec("GET", "/ui/static/{file}", None, documented=False),
+    RouteSpec("GET", "/widgets/{name}", None, documented=False),
 )
 
 

@@ -98,6 +98,7 @@ class BulkJobView(View):
     failed: int
     percent: int
     estimated_wait_seconds: int = Field(alias="estimatedWaitSeconds")
+    reconcile: dict[str, int] | None = None
 
 
 class PullSummaryView(View):

@@ -1,0 +1,258 @@
+"""The admin UI and the embeddable widgets: data-free HTML shells and static assets.
+
+Browser navigation cannot send a bearer header, so these routes are public and carry no data at
+all: each page's script (`static/app.js`) calls the JSON API with the token the user pasted on
+the sign-in page (kept in `sessionStorage`), or that the embedding EHR handed a widget by
+`postMessage` or a `#token=` fragment. The API enforces the roles; the UI only explains them.
+
+Every HTML response carries a strict Content-Security-Policy (scripts and styles from this
+origin only, no inline code), `nosniff` and `no-referrer`. Widgets may be framed by the origins
+in `UI_FRAME_ANCESTORS`; the admin pages may not be framed at all.
+
+Also here: `POST /patients/sync-all`, the one JSON route the UI needed that the API lacked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pydantic import BaseModel, ConfigDict, Field
+
+from amdsync.sync.intake import Intake
+from amdsync.web.context import services_of
+from amdsync.web.routes import BASE_PATH
+
+router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
+
+UI_DIR = Path(__file__).parent / "ui"
+STATIC_DIR = UI_DIR / "static"
+TEMPLATE_DIR = UI_DIR / "templates"
+FRAME_ANCESTORS_ENV = "UI_FRAME_ANCESTORS"
+ROLE_CLAIM_ENV = "ROLE_CLAIM"
+SYNC_ALL_LIMIT = 500
+
+CONTENT_TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".txt": "text/plain; charset=utf-8",
+}
+# One path segment, no dots but the extension's: nothing can climb out of the static folder.
+_STATIC_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*(\.min)?\.(js|css|svg|txt)$")
+# A CSP source: a keyword or a scheme://host[:port] origin (no paths, quotes or separators).
+_SOURCE = re.compile(
+    r"^('self'|'none'|https?://[a-z0-9.-]+(:[0-9]{1,5})?|https://\*\.[a-z0-9.-]+)$"
+)
+
+
+@dataclass(frozen=True)
+class Page:
+    template: str
+    title: str
+    audience: str  # who the page is for, as the UI tells it
+
+
+PAGES: dict[str, Page] = {
+    "sign-in": Page("sign_in.html", "Sign in", "everyone"),
+    "dashboard": Page("dashboard.html", "Sync dashboard", "admin"),
+    "conflicts": Page("conflicts.html", "Conflicts", "admin"),
+    "mappings": Page("mappings.html", "Mappings", "admin"),
+    "settings": Page("settings.html", "Settings", "admin"),
+    "demo-ehr": Page("demo_ehr.html", "Demo EHR scheduler", "everyone"),
+}
+WIDGETS: dict[str, Page] = {
+    "patient": Page("widget_patient.html", "Patient sync", "provider"),
+    "appointment": Page("widget_appointment.html", "Appointment sync", "provider"),
+    "badge": Page("widget_badge.html", "Sync badge", "provider"),
+}
+NAV = [("dashboard", "Dashboard"), ("conflicts", "Conflicts"), ("mappings", "Mappings")]
+NAV += [("settings", "Settings")]
+
+
+def frame_ancestors(raw: str | None = None) -> list[str]:
+    """The configured frame-ancestors sources; anything malformed is dropped, never echoed."""
+    text = os.environ.get(FRAME_ANCESTORS_ENV, "'self'") if raw is None else raw
+    sources = [s for s in text.split() if _SOURCE.match(s.lower())]
+    if "'none'" in sources:
+        return ["'none'"]
+    return sources or ["'self'"]
+
+
+def content_security_policy(*, embeddable: bool, frames_self: bool = False) -> str:
+    ancestors = " ".join(frame_ancestors()) if embeddable else "'none'"
+    frame_src = "'self'" if frames_self else "'none'"
+    directives = [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        f"frame-ancestors {ancestors}",
+        f"frame-src {frame_src}",
+    ]
+    return "; ".join(directives)
+
+
+def security_headers(*, embeddable: bool, frames_self: bool = False) -> dict[str, str]:
+    headers = {
+        "Content-Security-Policy": content_security_policy(
+            embeddable=embeddable, frames_self=frames_self
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+    }
+    if not embeddable:
+        headers["X-Frame-Options"] = "DENY"
+        headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    return headers
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@cache
+def static_files() -> dict[str, Path]:
+    """URL name -> file: the static folder's own files and the vendored ones, flat."""
+    found: dict[str, Path] = {}
+    for folder in (STATIC_DIR, STATIC_DIR / "vendor"):
+        if folder.is_dir():
+            for path in sorted(folder.iterdir()):
+                if path.is_file() and _STATIC_NAME.match(path.name):
+                    found.setdefault(path.name, path)
+    return found
+
+
+@cache
+def asset_version(name: str) -> str:
+    """A content hash for cache-busting `?v=` on asset URLs."""
+    path = static_files().get(name)
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12] if path else "0"
+
+
+def _render(page: Page, *, prefix: str, context: dict[str, Any]) -> str:
+    template = _environment().get_template(page.template)
+    return template.render(
+        title=page.title,
+        audience=page.audience,
+        static=prefix + "static/",
+        ui=prefix,
+        nav=NAV,
+        version=asset_version,
+        role_claim=os.environ.get(ROLE_CLAIM_ENV, "roles"),
+        **context,
+    )
+
+
+def _html(status: int, body: str, headers: dict[str, str]) -> Response[str]:
+    return Response(status, "text/html; charset=utf-8", body, headers=headers)
+
+
+def _not_found(prefix: str, embeddable: bool) -> Response[str]:
+    body = _render(
+        Page("not_found.html", "Page not found", "everyone"),
+        prefix=prefix,
+        context={"page_name": "not-found"},
+    )
+    return _html(404, body, security_headers(embeddable=embeddable))
+
+
+@router.get(f"{BASE_PATH}/ui/<page>", include_in_schema=False)
+def ui_page(page: str) -> Response[str]:
+    spec = PAGES.get(page)
+    if spec is None:
+        return _not_found("", embeddable=False)
+    body = _render(spec, prefix="", context={"page_name": page})
+    framing = page == "demo-ehr"
+    return _html(200, body, security_headers(embeddable=False, frames_self=framing))
+
+
+@router.get(f"{BASE_PATH}/widgets/<name>", include_in_schema=False)
+def widget(name: str) -> Response[str]:
+    spec = WIDGETS.get(name)
+    if spec is None:
+        return _not_found("../ui/", embeddable=True)
+    embedders = " ".join(s for s in frame_ancestors() if s.startswith("http"))
+    context = {"page_name": f"widget-{name}", "embedders": embedders}
+    body = _render(spec, prefix="../ui/", context=context)
+    return _html(200, body, security_headers(embeddable=True))
+
+
+@router.get(f"{BASE_PATH}/ui/static/<file>", include_in_schema=False)
+def static_file(file: str) -> Response[str]:
+    path = static_files().get(file) if _STATIC_NAME.match(file) else None
+    if path is None:
+        return Response(
+            404,
+            "text/plain; charset=utf-8",
+            "Not found.",
+            headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"},
+        )
+    headers = {
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "public, max-age=300",
+        "ETag": f'"{asset_version(file)}"',
+    }
+    return Response(200, CONTENT_TYPES[path.suffix], path.read_text("utf-8"), headers=headers)
+
+
+class SyncAllRequest(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    only_unsynced: bool = Field(default=True, alias="onlyUnsynced")
+
+
+class SyncAllView(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    queued: int
+    skipped: int
+    remaining: int = Field(description="Patients left out because of the per-request limit")
+
+
+@router.post(
+    f"{BASE_PATH}/patients/sync-all",
+    tags=["patients"],
+    summary="Queue a sync for every registered patient (by default only those not yet synced)",
+    responses={
+        202: {"description": "Queued", "content": {"application/json": {"model": SyncAllView}}}
+    },
+)
+def sync_all_patients(
+    body: Annotated[SyncAllRequest | None, Body()] = None,
+) -> Response[str]:
+    request = body or SyncAllRequest()
+    ctx = services_of(router).context()
+    records = sorted(ctx.patients.list_all(), key=lambda r: r.patient_id)
+    wanted = [r for r in records if not request.only_unsynced or r.amd_sync_status != "synced"]
+    intake = Intake(ctx)
+    for record in wanted[:SYNC_ALL_LIMIT]:
+        intake.request_patient_sync(record.patient_id)
+    view = SyncAllView(
+        queued=min(len(wanted), SYNC_ALL_LIMIT),
+        skipped=len(records) - len(wanted),
+        remaining=max(0, len(wanted) - SYNC_ALL_LIMIT),
+    )
+    return Response(202, "application/json", view.model_dump_json())

@@ -1,0 +1,307 @@
+"""The product in-process on a simulated clock shared with the AMD simulator.
+
+Used by the fault campaign and by `bench/`: the worker's real composition (`compose.Services`:
+DynamoDB adapters over the local stack's moto, the AdvancedMD client over HTTP to the
+simulator) with two substitutions that are configuration, not code:
+
+* the clock: `SimTime` reads the simulator's (frozen) clock, and sleeping advances it, so the
+  product's rate windows, token lifetimes and `msgtime`s are the simulator's. Real time spent
+  computing never moves simulated time; only waits do.
+* the queue: `MemoryQueue` stands in for SQS so the driver decides delivery order, redelivery
+  and crashes (SQS's own behaviour is covered by the runner's tests).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from amdsync.compose import Services
+from amdsync.config import WorkerSettings, load_settings
+from amdsync.domain.appointments import DesiredAppointment, StatusChange
+from amdsync.domain.mappings import Mapping, MappingKind
+from amdsync.domain.patients import PatientDemographics
+from amdsync.jobs import SyncJob
+from amdsync.sync.context import SyncContext
+from amdsync.sync.intake import Accepted, Intake
+from local.amdsim.handle import SimHandle
+from local.runner.lambda_environment import lambda_environment
+from local.runner.stack import LocalStack, StackConfig
+
+ZONE = ZoneInfo("America/Denver")
+# Providers whose column is open Mon-Fri 08:00-17:00 with one appointment per slot
+# (local/amdsim/seed.py: profile 101+i, column 201+i).
+PROVIDER_INDEXES = (1, 2, 3, 5, 6, 7, 10, 11, 13, 14, 15, 17, 18, 21)
+PROVIDERS = {f"DR-{i}": i for i in PROVIDER_INDEXES}
+FACILITY = ("MAIN", "TCN")
+APPT_TYPE = ("THERAPY_50", "THERAPY 50")
+REASONS = {"PATIENT_REQUEST": "PATIENT CANCELLED", "NO_SHOW": "NO SHOW"}
+SLOT_HOURS = tuple(range(8, 17))  # 50-minute sessions on the hour, 08:00 ... 16:00
+REFERENCE_PREFIX = "AMDSYNC-"
+
+
+class SimTime:
+    """The product's Clock on the simulator's clock (frozen): sleeping advances it."""
+
+    def __init__(self, sim: SimHandle) -> None:
+        self._clock = sim.sim.clock
+        self.slept = 0.0
+
+    def now(self) -> datetime:
+        return self._clock.now()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self.slept += seconds
+            self._clock.advance(seconds)
+
+
+class MemoryQueue:
+    """JobQueue for the driver: FIFO of jobs, no SQS dedup (redelivery is the point)."""
+
+    def __init__(self) -> None:
+        self.jobs: deque[SyncJob] = deque()
+        self.enqueued = 0
+
+    def enqueue(self, jobs: list[SyncJob], bulk_job_id: str | None = None) -> None:
+        self.jobs.extend(jobs)
+        self.enqueued += len(jobs)
+
+    def depth(self) -> int:
+        return len(self.jobs)
+
+    def take(self, count: int) -> list[SyncJob]:
+        return [self.jobs.popleft() for _ in range(min(count, len(self.jobs)))]
+
+
+class CountingSink:
+    """MetricsSink that keeps every metric (names and dimensions are scanned for PHI)."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, float, dict[str, str]]] = []
+
+    def count(self, name: str, value: int = 1, **dimensions: str) -> None:
+        self.items.append((name, value, dimensions))
+
+    def milliseconds(self, name: str, value: float, **dimensions: str) -> None:
+        self.items.append((name, value, dimensions))
+
+
+@contextmanager
+def moto_stack(sim: SimHandle) -> Iterator[tuple[LocalStack, dict[str, str]]]:
+    """The local stack's AWS side only (moto, resources from template.yaml), with the worker's
+    Lambda environment set in this process (boto3 follows AWS_ENDPOINT_URL)."""
+    config = StackConfig(
+        api_port=0,
+        moto_port=0,
+        sim_port=0,
+        start_simulator=False,
+        run_http=False,
+        run_pollers=False,
+        run_scheduler=False,
+        prewarm=False,
+        functions=(),
+        parameter_overrides={"AmdPartnerLoginUrl": sim.partner_login_url},
+    )
+    forget_cached_clients()
+    stack = LocalStack(config).start()
+    saved = dict(os.environ)
+    try:
+        assert stack.moto is not None
+        environment = lambda_environment(
+            stack.functions["SyncWorkerFunction"], stack.moto.environment()
+        )
+        os.environ.update(environment)
+        yield stack, environment
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        stack.stop()
+
+
+def forget_cached_clients() -> None:
+    """Powertools caches its Secrets Manager client per process (the Lambda-friendly choice):
+    a second moto stack in this process must not be asked through the first one's endpoint."""
+    from aws_lambda_powertools.utilities.parameters import base  # noqa: PLC0415
+
+    base.DEFAULT_PROVIDERS.clear()
+
+
+def wipe(stack: LocalStack) -> None:
+    assert stack.moto is not None and stack.resources is not None
+    dynamodb = stack.moto.client("dynamodb")
+    for name in stack.resources.tables.values():
+        for page in dynamodb.get_paginator("scan").paginate(TableName=name):
+            for item in page["Items"]:
+                dynamodb.delete_item(TableName=name, Key={"pk": item["pk"], "sk": item["sk"]})
+
+
+@dataclass
+class Product:
+    """One worker process's worth of product: Services + a SyncContext on the shared clock."""
+
+    services: Services
+    ctx: SyncContext
+    queue: MemoryQueue
+    clock: SimTime
+    metrics: CountingSink
+
+    @classmethod
+    def build(
+        cls, sim: SimHandle, *, max_rate_wait: float = 3600.0, clock: SimTime | None = None
+    ) -> Product:
+        settings = load_settings(WorkerSettings)
+        metrics = CountingSink()
+        time = clock or SimTime(sim)
+        services = Services(settings, metrics, max_rate_wait=max_rate_wait, clock=time)
+        queue = MemoryQueue()
+        ctx = dataclasses.replace(services.context(), queue=queue)
+        return cls(services, ctx, queue, time, metrics)
+
+    def with_ports(self, **ports: Any) -> SyncContext:
+        return dataclasses.replace(self.ctx, **ports)
+
+
+def confirm_mappings(product: Product) -> None:
+    """Confirmed mappings from the simulator's own lookups (warms the lookup cache too)."""
+    admin = product.services.amd_admin()
+    providers = {p.amd_id: p for p in admin.lookup("providers")}
+    mappings = product.ctx.mappings
+    for ehr_id, index in PROVIDERS.items():
+        profile = providers[str(101 + index)]
+        mappings.put(
+            Mapping(
+                kind=MappingKind.PROVIDERS,
+                ehr_id=ehr_id,
+                amd_id=profile.amd_id,
+                amd_column_id=profile.column_ids[0],
+                confirmed=True,
+            )
+        )
+    facility = next(f for f in admin.lookup("facilities") if f.code == FACILITY[1])
+    mappings.put(
+        Mapping(
+            kind=MappingKind.FACILITIES, ehr_id=FACILITY[0], amd_id=facility.amd_id, confirmed=True
+        )
+    )
+    appt_type = next(t for t in admin.lookup("appointment-types") if t.name == APPT_TYPE[1])
+    mappings.put(
+        Mapping(
+            kind=MappingKind.APPOINTMENT_TYPES,
+            ehr_id=APPT_TYPE[0],
+            amd_id=appt_type.amd_id,
+            confirmed=True,
+        )
+    )
+    reasons = {r.name: r.amd_id for r in admin.lookup("reasons")}
+    for ehr_id, name in REASONS.items():
+        mappings.put(
+            Mapping(kind=MappingKind.REASONS, ehr_id=ehr_id, amd_id=reasons[name], confirmed=True)
+        )
+
+
+def work_days(first: date, count: int) -> list[date]:
+    days: list[date] = []
+    day = first
+    while len(days) < count:
+        if day.weekday() < 5:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+@dataclass
+class Slots:
+    """Hands out (provider, start) pairs never used before, so no booking can overlap."""
+
+    days: list[date]
+    providers: tuple[str, ...] = tuple(PROVIDERS)
+    used: set[tuple[str, str]] = field(default_factory=set)
+    _cursor: int = 0
+
+    def take(self, provider: str | None = None) -> tuple[str, str]:
+        per_day = len(self.providers) * len(SLOT_HOURS)
+        total = per_day * len(self.days)
+        for _ in range(total):
+            index = self._cursor % total
+            self._cursor += 7919  # a prime stride spreads slots over days and columns
+            day = self.days[index // per_day]
+            rest = index % per_day
+            who = provider or self.providers[rest // len(SLOT_HOURS)]
+            hour = SLOT_HOURS[rest % len(SLOT_HOURS)]
+            start = datetime(day.year, day.month, day.day, hour).isoformat(timespec="seconds")
+            if (who, start) not in self.used:
+                self.used.add((who, start))
+                return who, start
+        raise RuntimeError("out of slots: give Slots more days")
+
+
+def demographics(first: str, last: str, dob: str, version: int = 1) -> PatientDemographics:
+    return PatientDemographics.model_validate(
+        {
+            "firstName": first,
+            "lastName": last,
+            "dateOfBirth": dob,
+            "sex": "F",
+            "phone": "5555550142",
+            "address": {"line1": "7 Lark Lane", "city": "Ogden", "state": "UT", "zip": "84401"},
+            "ehrVersion": version,
+        }
+    )
+
+
+def desired(
+    patient_id: str,
+    provider: str,
+    start: str,
+    version: int,
+    status: str = "SCHEDULED",
+    duration: int = 50,
+) -> DesiredAppointment:
+    return DesiredAppointment.model_validate(
+        {
+            "patientId": patient_id,
+            "providerId": provider,
+            "facilityId": FACILITY[0],
+            "appointmentType": APPT_TYPE[0],
+            "start": start,
+            "timeZone": "America/Denver",
+            "durationMinutes": duration,
+            "status": status,
+            "ehrVersion": version,
+        }
+    )
+
+
+def change(status: str, reason: str | None = None) -> StatusChange:
+    return StatusChange.model_validate({"status": status, "reason": reason})
+
+
+def register(ctx: SyncContext, appointment_id: str, body: DesiredAppointment) -> Accepted[Any]:
+    return Intake(ctx).register_appointment(appointment_id, body)
+
+
+def sim_visits_by_reference(sim: SimHandle) -> dict[str, list[Any]]:
+    """Every simulator appointment our product booked, by reference id (read in-process)."""
+    state = sim.sim.state
+    found: dict[str, list[Any]] = {}
+    with state.lock:
+        for visit in state.visits.values():
+            if visit.is_appt and visit.referenceid.startswith(REFERENCE_PREFIX):
+                found.setdefault(visit.referenceid, []).append(visit)
+    return found
+
+
+def amd_calls(report: dict[str, Any]) -> int:
+    return int(report["calls"]["total"])
+
+
+ROOT_OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"

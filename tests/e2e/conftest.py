@@ -236,7 +236,9 @@ def _count(value: Any) -> int:
     return int(value or 0)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: moto's state is process-global, so one stack per process at a
+# time; other suites (UI, fuzz, reliability) start their own stacks in the same xdist worker.
+@pytest.fixture(scope="module")
 def e2e() -> Iterator[E2E]:
     config = StackConfig(
         api_port=0,

@@ -114,6 +114,7 @@ def _tokens(sim: Simulator, parts: list[str]) -> dict[str, Any]:
     now = sim.clock.now()
     with sim.state.lock:
         for token in sim.state.tokens.values():
+            token.ended_early = token.ended_early or token.expires_at > now
             token.expires_at = min(token.expires_at, now)
         return {"expired": len(sim.state.tokens)}
 

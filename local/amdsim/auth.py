@@ -128,11 +128,16 @@ def validate_token(sim: Simulator, value: str | None, app: str | None = None) ->
         raise TokenProblem("unknown")
     if app is not None and token.appname != app.upper():
         raise TokenProblem("unknown")
+    early = " early" if token.ended_early else ""
     if token.revoked:
-        raise TokenProblem("superseded")
+        raise TokenProblem("superseded" + early)
     if token.expires_at <= sim.clock.now():
-        raise TokenProblem("expired")
+        raise TokenProblem("expired" + early)
     return token
+
+
+STALE_KINDS = {"expired", "superseded"}
+EARLY_KINDS = {"expired early", "superseded early"}
 
 
 def expiry_fault(sim: Simulator, *, lapse: bool | None = None) -> PPMDFault:
@@ -146,9 +151,10 @@ def expiry_fault(sim: Simulator, *, lapse: bool | None = None) -> PPMDFault:
 
 def problem_fault(sim: Simulator, problem: TokenProblem) -> PPMDFault:
     """The XMLRPC fault for a token problem, with the violation it stands for."""
-    if problem.kind in {"expired", "superseded"}:
+    if problem.kind in STALE_KINDS | EARLY_KINDS:
         fault = expiry_fault(sim)
-        fault.violation = f"stale token ({problem.kind})"
+        if problem.kind in STALE_KINDS:
+            fault.violation = f"stale token ({problem.kind})"
         sim.metrics.add("expired_token_uses")
         return fault
     return PPMDFault(

@@ -179,3 +179,6 @@ class Token:
     issued_at: datetime
     expires_at: datetime
     revoked: bool = False
+    # Ended early by AMD (admin "expire tokens"): a client cannot know before it is told, so
+    # its one use is the protocol working, not a client violation.
+    ended_early: bool = False

@@ -70,12 +70,13 @@ def _bearer(sim: Simulator, req: Request, app: str, action: str) -> Token:
         with sim.state.lock:
             return auth.validate_token(sim, value.strip(), app)
     except auth.TokenProblem as problem:
-        if problem.kind in {"expired", "superseded"}:
+        stale = problem.kind in auth.STALE_KINDS
+        if stale or problem.kind in auth.EARLY_KINDS:
             sim.metrics.add("expired_token_uses")
-            reason = f"stale token ({problem.kind})"
-        else:
-            reason = f"{problem.kind} bearer token"
-        sim.metrics.violation(reason, action, sim.clock.now())
+        # AMD ending a session early is learnt only from this answer: not a client violation.
+        if problem.kind not in auth.EARLY_KINDS:
+            reason = f"stale token ({problem.kind})" if stale else f"{problem.kind} bearer token"
+            sim.metrics.violation(reason, action, sim.clock.now())
         raise HttpError(401, "Authorization has been denied for this request.") from problem
 
 

@@ -206,3 +206,13 @@ def test_rest_requires_bearer(amd: Amd):
     resp = amd.http.get(amd.rest_base + "/scheduler/Appointments/5001")
     assert resp.status_code == 401
     assert amd.rest("GET", "/scheduler/Appointments/5001").status_code == 200
+
+
+def test_a_session_amd_ends_early_is_learnt_without_a_violation(amd: Amd):
+    assert fault_code(amd.call("lookupprofile", name="")) is None
+    amd.h.admin.expire_tokens()
+    assert fault_code(amd.call("lookupprofile", name="")) == "-2147220479"
+    assert amd.rest("GET", "/scheduler/Appointments/5001").status_code == 401
+    report = amd.report()
+    assert report["expired_token_uses"] == 2
+    assert not any(v.startswith("stale token") for v in amd.violations())

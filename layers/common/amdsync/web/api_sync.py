@@ -21,6 +21,7 @@ from amdsync.web.views import (
     ChangesPage,
     ChangeView,
     PullSummaryView,
+    documented,
 )
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
@@ -41,6 +42,7 @@ def _bulk_view(bulk: BulkSync, job: BulkJob) -> BulkJobView:
     f"{BASE_PATH}/appointments/bulk-sync",
     tags=["bulk"],
     summary="Sync every appointment in a date range, in batches of at most 50",
+    responses=documented(202, BulkJobView, "The bulk job, started"),
 )
 def start_bulk(body: Annotated[BulkSyncRequest, Body()]) -> Response[str]:
     bulk = BulkSync(services_of(router).context())

@@ -197,4 +197,47 @@ def openapi_document(app: APIGatewayHttpResolver) -> dict[str, Any]:
     """The OpenAPI document generated from the routes (committed as docs/openapi.json)."""
     schema = app.get_openapi_json_schema(title=API_TITLE, version=API_VERSION)
     document: dict[str, Any] = json.loads(schema)
+    return with_problem_responses(document)
+
+
+# Every failure answers RFC 9457 problem+json (web/problems.py); the resolver only knows the
+# success shapes and its own 422, so the error answers are declared here, once for all.
+PROBLEM_STATUSES = {
+    "400": "Malformed request (e.g. invalid JSON, bad cursor)",
+    "401": "Missing, invalid or expired bearer token",
+    "403": "The caller's role may not use this route",
+    "404": "Unknown id or route",
+    "409": "Conflict: illegal status transition, concurrent update, work already running",
+    "413": "Request body too large",
+    "422": "Validation failed; the problem names the fields",
+    "500": "Unexpected error (logged; never carries details)",
+    "502": "AdvancedMD rejected the request",
+    "503": "AdvancedMD unavailable or rate-limited; see Retry-After",
+}
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
+def with_problem_responses(document: dict[str, Any]) -> dict[str, Any]:
+    document.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    problem = {"$ref": "#/components/schemas/Problem"}
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status, description in PROBLEM_STATUSES.items():
+                responses[status] = {
+                    "description": description,
+                    "content": {"application/problem+json": {"schema": problem}},
+                }
     return document

@@ -17,7 +17,7 @@ QUICK = [Profile(seed=seed, operations=400) for seed in (1, 2, 3)]
 LONG = [Profile(seed=seed, operations=2000) for seed in (11, 12, 13, 14, 15)]
 
 
-def _run(product: Product, sim: SimHandle, profile: Profile) -> None:
+def check_campaign(product: Product, sim: SimHandle, profile: Profile) -> None:
     result = Campaign(product, sim, profile).run()
     problems = invariants.check(product, sim, result)
     print(
@@ -34,11 +34,11 @@ def _run(product: Product, sim: SimHandle, profile: Profile) -> None:
 @pytest.mark.parametrize("profile", QUICK, ids=lambda p: f"seed{p.seed}")
 @pytest.mark.timeout(180)
 def test_quick_campaign(product: Product, amd_sim: SimHandle, profile: Profile) -> None:
-    _run(product, amd_sim, profile)
+    check_campaign(product, amd_sim, profile)
 
 
 @pytest.mark.full
 @pytest.mark.parametrize("profile", LONG, ids=lambda p: f"seed{p.seed}")
 @pytest.mark.timeout(900)
 def test_full_campaign(product: Product, amd_sim: SimHandle, profile: Profile) -> None:
-    _run(product, amd_sim, profile)
+    check_campaign(product, amd_sim, profile)

@@ -170,7 +170,7 @@ class Reply:
     def json(self) -> Any:
         return json.loads(self.text)
 
-    def problem(self, status: int, code: str | None = None) -> dict[str, Any]:
+    def assert_problem(self, status: int, code: str | None = None) -> dict[str, Any]:
         """Assert a problem+json answer with the documented members; return its body."""
         assert self.status == status, (self.status, self.text)
         assert self.headers["content-type"] == "application/problem+json"

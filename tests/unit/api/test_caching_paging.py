@@ -191,7 +191,7 @@ def test_log_lists_page_with_limit_and_cursor(path: str, params: dict[str, str])
 
 @pytest.mark.parametrize("limit", ["0", str(MAX_LIMIT + 1), "-1"])
 def test_limit_out_of_range_is_422(limit: str) -> None:
-    Api().call("GET", "/sync/logs", roles=["admin"], query={"limit": limit}).problem(
+    Api().call("GET", "/sync/logs", roles=["admin"], query={"limit": limit}).assert_problem(
         422, "VALIDATION_FAILED"
     )
 

@@ -147,7 +147,7 @@ def test_the_valid_sample_is_accepted(route: BodyRoute) -> None:
 )
 @pytest.mark.parametrize("route", BODY_ROUTES, ids=str)
 def test_malformed_json_is_400(route: BodyRoute, text: str) -> None:
-    body = _send(Api(), route, text).problem(400, "MALFORMED_REQUEST")
+    body = _send(Api(), route, text).assert_problem(400, "MALFORMED_REQUEST")
     assert "Ada" not in body["detail"]
 
 
@@ -155,7 +155,7 @@ def test_malformed_json_is_400(route: BodyRoute, text: str) -> None:
 def test_wrong_type_is_422_naming_the_field_without_echoing_it(route: BodyRoute) -> None:
     name, value = route.wrong_type
     reply = _send(_registered_api(), route, {**route.body, name: value})
-    body = reply.problem(422, "VALIDATION_FAILED")
+    body = reply.assert_problem(422, "VALIDATION_FAILED")
     assert name in _fields(body)
     assert name in body["detail"]
     assert SENTINEL not in reply.text
@@ -164,7 +164,7 @@ def test_wrong_type_is_422_naming_the_field_without_echoing_it(route: BodyRoute)
 @pytest.mark.parametrize("route", BODY_ROUTES, ids=str)
 def test_unknown_field_is_422_naming_it_without_echoing_it(route: BodyRoute) -> None:
     reply = _send(_registered_api(), route, {**route.body, "favouriteColour": SENTINEL})
-    body = reply.problem(422, "VALIDATION_FAILED")
+    body = reply.assert_problem(422, "VALIDATION_FAILED")
     assert "favouriteColour" in _fields(body)
     assert SENTINEL not in reply.text
 
@@ -173,7 +173,7 @@ def test_unknown_field_is_422_naming_it_without_echoing_it(route: BodyRoute) -> 
 def test_missing_field_is_422_naming_it(route: BodyRoute) -> None:
     assert route.required is not None
     body = {k: v for k, v in route.body.items() if k != route.required}
-    problem = _send(_registered_api(), route, body).problem(422, "VALIDATION_FAILED")
+    problem = _send(_registered_api(), route, body).assert_problem(422, "VALIDATION_FAILED")
     assert route.required in _fields(problem)
 
 
@@ -182,7 +182,7 @@ def test_impossible_date_is_422_naming_it_without_echoing_it(route: BodyRoute) -
     assert route.bad_date is not None
     name, value = route.bad_date
     reply = _send(_registered_api(), route, {**route.body, name: value})
-    body = reply.problem(422, "VALIDATION_FAILED")
+    body = reply.assert_problem(422, "VALIDATION_FAILED")
     assert name in _fields(body)
     assert value not in reply.text
 
@@ -203,7 +203,7 @@ def test_impossible_date_is_422_naming_it_without_echoing_it(route: BodyRoute) -
 )
 def test_bad_query_values_are_422(path: str, query: dict[str, str], field_name: str | None) -> None:
     reply = Api().call("GET", path, roles=["admin"], query=query)
-    body = reply.problem(422, "VALIDATION_FAILED")
+    body = reply.assert_problem(422, "VALIDATION_FAILED")
     if field_name is not None:
         assert any(f.split(".")[-1] == field_name for f in _fields(body)), body
         assert field_name in body["detail"]
@@ -214,14 +214,16 @@ def test_bad_query_values_are_422(path: str, query: dict[str, str], field_name: 
 )
 def test_a_cursor_we_did_not_issue_is_400(path: str, cursor: str) -> None:
     role = "ehr" if path == "/changes" else "admin"
-    Api().call("GET", path, roles=[role], query={"cursor": cursor}).problem(400, "BAD_CURSOR")
+    Api().call("GET", path, roles=[role], query={"cursor": cursor}).assert_problem(
+        400, "BAD_CURSOR"
+    )
 
 
 @pytest.mark.parametrize("route", BODY_ROUTES, ids=str)
 def test_oversized_body_is_413(route: BodyRoute) -> None:
     padded = {**route.body, "padding": "x" * (MAX_BODY_BYTES + 1)}
     reply = _send(Api(), route, padded)
-    reply.problem(413, "BODY_TOO_LARGE")
+    reply.assert_problem(413, "BODY_TOO_LARGE")
     assert "xxxx" not in reply.text
 
 
@@ -306,13 +308,13 @@ def test_unknown_ids_are_404(
     method: str, path: str, params: dict[str, str], body: Any, role: str, code: str
 ) -> None:
     reply = _registered_api().call(method, path, roles=[role], path_params=params, body=body)
-    body_json = reply.problem(404, code)
+    body_json = reply.assert_problem(404, code)
     for value in params.values():
         assert value not in body_json["detail"]
 
 
 def test_unknown_route_is_404_problem() -> None:
-    Api().call("GET", "/nothing-here", roles=["admin"]).problem(404, "NOT_FOUND")
+    Api().call("GET", "/nothing-here", roles=["admin"]).assert_problem(404, "NOT_FOUND")
 
 
 def _status(api: Api, status: str, reason: str | None = None) -> Reply:
@@ -332,7 +334,7 @@ def _status(api: Api, status: str, reason: str | None = None) -> Reply:
 def test_illegal_status_transition_is_409_and_changes_nothing(target: str) -> None:
     api = _registered_api()
     assert _status(api, "CANCELLED", "PATIENT_REQUEST").status == 202
-    _status(api, target).problem(409, "ILLEGAL_TRANSITION")
+    _status(api, target).assert_problem(409, "ILLEGAL_TRANSITION")
     stored = api.world.appointments.get("A-200")
     assert stored is not None and stored.value.status == "CANCELLED"
 
@@ -347,7 +349,7 @@ def test_illegal_transition_through_put_is_409() -> None:
         path_params={"appointmentId": "A-200"},
         body={**APPOINTMENT_BODY, "status": "CHECKED_OUT", "ehrVersion": 9},
     )
-    reply.problem(409, "ILLEGAL_TRANSITION")
+    reply.assert_problem(409, "ILLEGAL_TRANSITION")
 
 
 def test_pull_while_another_pull_runs_is_409_with_retry_after() -> None:
@@ -355,7 +357,7 @@ def test_pull_while_another_pull_runs_is_409_with_retry_after() -> None:
     now = api.world.clock.now()
     assert api.world.leases.acquire("pull", "someone-else", now, now + timedelta(minutes=5))
     reply = api.call("POST", "/appointments/pull-updates", roles=["billing"])
-    reply.problem(409, "PULL_IN_PROGRESS")
+    reply.assert_problem(409, "PULL_IN_PROGRESS")
     assert reply.headers["retry-after"] == "60"
 
 
@@ -381,7 +383,7 @@ OUTAGES = [
 
 
 def _check_outage(reply: Reply, status: int, code: str, retry_after: str | None) -> None:
-    body = reply.problem(status, code)
+    body = reply.assert_problem(status, code)
     assert reply.headers.get("retry-after") == retry_after
     assert status != 500 and "Traceback" not in reply.text
     assert "Patient" not in body["detail"]
@@ -428,6 +430,6 @@ def test_an_unexpected_error_is_a_generic_500_problem_without_details() -> None:
     api = Api()
     api.world.amd.faults.fail("get_appointment", RuntimeError("secret detail Ada Sample"))
     reply = api.call("GET", "/visits/{visitId}", roles=["billing"], path_params={"visitId": "5001"})
-    body = reply.problem(500, "INTERNAL")
+    body = reply.assert_problem(500, "INTERNAL")
     assert "Ada" not in reply.text and "secret" not in reply.text
     assert body["title"]

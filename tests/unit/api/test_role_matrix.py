@@ -51,7 +51,7 @@ def test_role_matrix(route: RouteSpec, role: str, form: str) -> None:
         assert reply.status not in (401, 403), reply.text
         assert reply.status in ALLOWED_OUTCOMES, reply.text
     else:
-        reply.problem(403, "FORBIDDEN")
+        reply.assert_problem(403, "FORBIDDEN")
 
 
 @pytest.mark.parametrize("route", API_ROUTES, ids=route_id)
@@ -60,7 +60,7 @@ def test_no_token(route: RouteSpec) -> None:
     if route.roles is None:
         assert reply.status in ALLOWED_OUTCOMES, reply.text
     else:
-        reply.problem(401, "UNAUTHENTICATED")
+        reply.assert_problem(401, "UNAUTHENTICATED")
 
 
 @pytest.mark.parametrize("route", [r for r in API_ROUTES if r.roles], ids=route_id)
@@ -77,13 +77,13 @@ def test_several_roles_flattened_are_each_honoured(route: RouteSpec) -> None:
 def test_token_of_another_practice_is_refused(route: RouteSpec) -> None:
     assert route.roles is not None
     reply = _call(route, claims([sorted(route.roles)[0]], practice="123456"))
-    reply.problem(403, "WRONG_PRACTICE")
+    reply.assert_problem(403, "WRONG_PRACTICE")
 
 
 def test_token_without_roles_is_forbidden_not_unauthenticated() -> None:
     route = next(r for r in API_ROUTES if r.path == "/sync/dashboard")
     reply = _call(route, {"sub": "user-1", "practice": "999999"})
-    reply.problem(403, "FORBIDDEN")
+    reply.assert_problem(403, "FORBIDDEN")
 
 
 def test_denied_request_with_an_invalid_body_is_refused_before_validation() -> None:
@@ -91,6 +91,6 @@ def test_denied_request_with_an_invalid_body_is_refused_before_validation() -> N
     route = next(r for r in API_ROUTES if (r.method, r.path) == ("PUT", "/settings"))
     api = Api()
     no_token = api.call(route.method, route.path, roles=None, body={"bogus": 1})
-    no_token.problem(401, "UNAUTHENTICATED")
+    no_token.assert_problem(401, "UNAUTHENTICATED")
     wrong_role = api.call(route.method, route.path, roles="[billing]", body="{not json")
-    wrong_role.problem(403, "FORBIDDEN")
+    wrong_role.assert_problem(403, "FORBIDDEN")

@@ -204,6 +204,12 @@ def world() -> Iterator[UiWorld]:
         sim_port=0,
         run_scheduler=False,
         api_concurrency=3,
+        # The wrong-password test logs in again right after other tests did: AMD allows one
+        # login a minute, which would make the API wait past its timeout. Only the login
+        # budget is widened; every tier keeps PROTOCOL §6's limits.
+        function_environment={
+            "AMD_RATE_LIMITS_JSON": json.dumps({"LOGIN": {"peak": 60, "off_peak": 60}})
+        },
     )
     stack = LocalStack(config).start()
     try:

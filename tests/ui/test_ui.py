@@ -444,7 +444,7 @@ def test_connection_test_with_a_wrong_password_fails_in_plain_language(
 ) -> None:
     # The simulator stops accepting the stored password and drops every session, so the live
     # check has to log in again (the secret in Secrets Manager is left as it is).
-    world.sim("POST", "config", {"password": "rotated-elsewhere"})
+    world.sim("POST", "config", {"password": "rotated-elsewhere", "login_min_interval_seconds": 0})
     world.sim("POST", "tokens/expire", {})
     try:
         opened = open_page("/ui/settings")
@@ -456,4 +456,4 @@ def test_connection_test_with_a_wrong_password_fails_in_plain_language(
         expect(result).to_have_class(re.compile("bad"))
         opened.assert_clean()
     finally:
-        world.sim("POST", "config", {"password": "demo"})
+        world.sim("POST", "config", {"password": "demo", "login_min_interval_seconds": 60})

@@ -119,7 +119,7 @@ def test_same_key_with_a_different_body_is_422(dynamodb: Any) -> None:
     assert _register(api, "key-2").status == 202
     changed = {**APPOINTMENT_BODY, "durationMinutes": 90}
     reply = _register(api, "key-2", changed)
-    reply.problem(422, "IDEMPOTENCY_KEY_REUSED")
+    reply.assert_problem(422, "IDEMPOTENCY_KEY_REUSED")
     stored = api.world.appointments.get("A-200")
     assert stored is not None and stored.value.duration_minutes == 50
 
@@ -144,7 +144,7 @@ def test_the_same_key_on_another_id_or_route_is_another_request(dynamodb: Any) -
 
 def test_failures_are_not_stored_so_a_retry_runs_again(dynamodb: Any) -> None:
     api = _api()
-    _sync(api, "key-4").problem(404, "NOT_REGISTERED")
+    _sync(api, "key-4").assert_problem(404, "NOT_REGISTERED")
     assert _register(api).status == 202
     retried = _sync(api, "key-4")
     assert retried.status == 202 and REPLAYED not in retried.headers
@@ -152,7 +152,9 @@ def test_failures_are_not_stored_so_a_retry_runs_again(dynamodb: Any) -> None:
 
 def test_validation_failures_are_not_stored(dynamodb: Any) -> None:
     api = _api()
-    _register(api, "key-5", {**APPOINTMENT_BODY, "bogus": 1}).problem(422, "VALIDATION_FAILED")
+    _register(api, "key-5", {**APPOINTMENT_BODY, "bogus": 1}).assert_problem(
+        422, "VALIDATION_FAILED"
+    )
     assert _register(api, "key-5").status == 202
     assert dynamodb.scan(TableName=TABLE)["Count"] == 1
 
@@ -168,7 +170,7 @@ def test_an_unusable_key_is_422_naming_the_header(dynamodb: Any, key: str) -> No
         body=PATIENT_BODY,
         headers={"Idempotency-Key": key},
     )
-    body = reply.problem(422, "VALIDATION_FAILED")
+    body = reply.assert_problem(422, "VALIDATION_FAILED")
     assert body["errors"][0]["field"] == "Idempotency-Key"
 
 
@@ -196,7 +198,7 @@ def test_a_repeat_while_the_first_still_runs_is_409(dynamodb: Any) -> None:
     assert "inProgressExpiresAt" in seen[0]  # a crashed request frees its key soon
     dynamodb.put_item(TableName=TABLE, Item=seen[0])  # the first request, still running
     retry = api.call("POST", "/settings/test-connection", headers={"Idempotency-Key": "slow"})
-    retry.problem(409, "IDEMPOTENCY_KEY_IN_PROGRESS")
+    retry.assert_problem(409, "IDEMPOTENCY_KEY_IN_PROGRESS")
     assert retry.headers["retry-after"] == "2"
 
 
@@ -205,7 +207,7 @@ def test_an_unavailable_store_is_503_not_an_unprotected_run(dynamodb: Any) -> No
     _register(api)  # no header: not affected
     depth = api.world.queue.depth()
     reply = _sync(api, "key-6")
-    reply.problem(503, "IDEMPOTENCY_UNAVAILABLE")
+    reply.assert_problem(503, "IDEMPOTENCY_UNAVAILABLE")
     assert reply.headers["retry-after"] == "5"
     assert api.world.queue.depth() == depth
 

@@ -32,6 +32,7 @@ from amdsync.domain.patients import PatientDemographics
 from amdsync.jobs import SyncJob
 from amdsync.sync.context import SyncContext
 from amdsync.sync.intake import Accepted, Intake
+from amdsync.sync.metrics import RecordingMetrics
 from local.amdsim.handle import SimHandle
 from local.runner.lambda_environment import lambda_environment
 from local.runner.stack import LocalStack, StackConfig
@@ -80,19 +81,6 @@ class MemoryQueue:
 
     def take(self, count: int) -> list[SyncJob]:
         return [self.jobs.popleft() for _ in range(min(count, len(self.jobs)))]
-
-
-class CountingSink:
-    """MetricsSink that keeps every metric (names and dimensions are scanned for PHI)."""
-
-    def __init__(self) -> None:
-        self.items: list[tuple[str, float, dict[str, str]]] = []
-
-    def count(self, name: str, value: int = 1, **dimensions: str) -> None:
-        self.items.append((name, value, dimensions))
-
-    def milliseconds(self, name: str, value: float, **dimensions: str) -> None:
-        self.items.append((name, value, dimensions))
 
 
 @contextmanager
@@ -152,14 +140,14 @@ class Product:
     ctx: SyncContext
     queue: MemoryQueue
     clock: SimTime
-    metrics: CountingSink
+    metrics: RecordingMetrics
 
     @classmethod
     def build(
         cls, sim: SimHandle, *, max_rate_wait: float = 3600.0, clock: SimTime | None = None
     ) -> Product:
         settings = load_settings(WorkerSettings)
-        metrics = CountingSink()
+        metrics = RecordingMetrics()
         time = clock or SimTime(sim)
         services = Services(settings, metrics, max_rate_wait=max_rate_wait, clock=time)
         queue = MemoryQueue()

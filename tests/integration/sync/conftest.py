@@ -34,6 +34,7 @@ from amdsync.domain.patients import PatientDemographics
 from amdsync.jobs import SyncJob
 from amdsync.sync.context import SyncContext
 from amdsync.sync.intake import Accepted, Intake
+from amdsync.sync.metrics import RecordingMetrics
 from amdsync.sync.pull import PullRun, PullSummary
 from amdsync.sync.queue_worker import RecordRef, RetryRecord, handle_record
 from amdsync.sync.worker import JobDecision, JobProcessor
@@ -77,19 +78,6 @@ REASONS = {"PATIENT_REQUEST": "PATIENT CANCELLED", "NO_SHOW": "NO SHOW"}
 
 PATIENT_NAME = ("ZEPHYRINE", "QUILLFEATHER")
 PATIENT_DOB = "1971-07-19"
-
-
-class RecordingMetrics:
-    """The MetricsSink: keeps every metric so the PHI scan can read names and dimensions."""
-
-    def __init__(self) -> None:
-        self.items: list[tuple[str, float, dict[str, str]]] = []
-
-    def count(self, name: str, value: int = 1, **dimensions: str) -> None:
-        self.items.append((name, value, dimensions))
-
-    def milliseconds(self, name: str, value: float, **dimensions: str) -> None:
-        self.items.append((name, value, dimensions))
 
 
 class RecordingControl:

@@ -104,7 +104,7 @@ def scan_tables(world: Any) -> list[str]:
 
 def scan_metrics(world: Any) -> list[str]:
     phi, tokens, office_key = sensitive(world)
-    text = json.dumps(world.metrics.items)
+    text = json.dumps(world.metrics.points)
     leaks = [f"metrics: {p.pattern}" for p in [*phi, *tokens] if p.search(text)]
     if office_key.search(text):
         leaks.append("metrics: office key")

@@ -230,6 +230,7 @@ class World:
     def register(
         self, appointment_id: str, patient_id: str, start: datetime, version: int = 1,
         provider: str = "DR-1", duration: int = 50, status: str = "SCHEDULED",
+        zone: str = "America/Denver",
     ) -> Accepted[Any]:  # fmt: skip
         desired = DesiredAppointment.model_validate(
             {
@@ -238,7 +239,7 @@ class World:
                 "facilityId": FACILITY[0],
                 "appointmentType": TYPE[0],
                 "start": start.isoformat(timespec="seconds"),
-                "timeZone": "America/Denver",
+                "timeZone": zone,
                 "durationMinutes": duration,
                 "status": status,
                 "ehrVersion": version,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from amdsync.amd.errors import AlreadyCheckedOut
-from amdsync.domain.appointments import SnapshotValue
+from amdsync.domain.appointments import AppointmentFields, SnapshotValue
 from amdsync.domain.errors import IllegalTransitionError
 from amdsync.domain.mappings import MappingKind
+from amdsync.domain.practice_time import PracticeTime, rezone
 from amdsync.domain.status import (
     AmdAction,
     EhrStatus,
@@ -20,19 +21,45 @@ from amdsync.sync.resolve import ReverseMappings
 AMD_FIELDS = ("providerId", "facilityId", "appointmentType", "start", "durationMinutes", "status")
 
 
-def amd_snapshot(appt: AmdAppointment, reverse: ReverseMappings) -> dict[str, SnapshotValue]:
-    """What AMD holds, in EHR terms; fields AMD did not report are left out (not compared)."""
+def amd_snapshot(
+    appt: AmdAppointment,
+    reverse: ReverseMappings,
+    practice: PracticeTime,
+    record: AppointmentFields,
+) -> dict[str, SnapshotValue]:
+    """What AMD holds, in EHR terms; fields AMD did not report are left out (not compared).
+
+    AMD's practice-local start is re-expressed in the appointment's own zone (SPEC §9.2), so
+    it compares with the EHR's `start` instant for instant.
+    """
+    start = (
+        practice.from_amd(appt.start, record.time_zone, expected=record.start)
+        if appt.start
+        else None
+    )
     values: dict[str, SnapshotValue] = {
         "providerId": reverse.provider(appt),
         "facilityId": reverse.ehr_id(MappingKind.FACILITIES, appt.facility_id),
         "appointmentType": reverse.ehr_id(MappingKind.APPOINTMENT_TYPES, appt.type_id),
-        "start": appt.start,
+        "start": start,
         "durationMinutes": appt.duration_minutes,
         "status": None
         if appt.status_code is None
         else ehr_status_from_amd(appt.status_code, appt.confirmed).value,
     }
     return {name: value for name, value in values.items() if value is not None}
+
+
+def base_in_zone(base: dict[str, SnapshotValue], time_zone: str) -> dict[str, SnapshotValue]:
+    """The base snapshot with its `start` as wall time in `time_zone` (the record's zone now).
+
+    The base was agreed in the zone the EHR used then; after the EHR changes `timeZone`,
+    comparing its old wall time with the new one would see a move that never happened.
+    """
+    start, zone = base.get("start"), base.get("timeZone")
+    if not isinstance(start, str) or not isinstance(zone, str) or zone == time_zone:
+        return base
+    return {**base, "start": rezone(start, zone, time_zone), "timeZone": time_zone}
 
 
 def apply_status(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from amdsync.domain.practice_time import PracticeTime
 from amdsync.sync.metrics import MetricsSink
 from amdsync.sync.ports import (
     AmdPatients,
@@ -47,6 +48,11 @@ class SyncContext:
     amd_patients: AmdPatients
     metrics: MetricsSink
     amd_calls: CallCounter
+
+    @property
+    def practice_time(self) -> PracticeTime:
+        """Conversions between an appointment's zone and AMD's practice-local wall time."""
+        return PracticeTime(self.timezone)
 
     def reference_id(self, appointment_id: str) -> str:
         """The `referenceid` we give AMD for an appointment: stable, so a retry finds it."""

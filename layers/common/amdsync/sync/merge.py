@@ -13,6 +13,7 @@ from amdsync.domain.appointments import AppointmentSyncRecord, SnapshotValue
 from amdsync.domain.conflicts import MergePlan, plan_merge
 from amdsync.domain.feed import ChangeFeedEntry, ChangeKind
 from amdsync.domain.review import ConflictingField, ConflictRecord
+from amdsync.sync.amd_view import base_in_zone
 from amdsync.sync.context import SyncContext
 
 _KIND_OF_FIELD: dict[str, ChangeKind] = {
@@ -32,6 +33,7 @@ class MergeOutcome:
     plan: MergePlan
     amd_values: dict[str, SnapshotValue]
     new_base: dict[str, SnapshotValue]
+    base: dict[str, SnapshotValue]  # the old base, in the record's zone (as compared)
     published: list[ChangeFeedEntry] = field(default_factory=list)
 
     def publish(self) -> None:
@@ -54,17 +56,18 @@ def merge_with_amd(
     """`pushing=False` (the pull) leaves EHR-side changes out of the new base: they have not
     reached AMD yet, and the push that will carry them must still see them as changes."""
     settings = ctx.settings.get().value
-    plan = plan_merge(record.base_snapshot, record.snapshot(), amd_values, settings.conflict_policy)
+    base = base_in_zone(record.base_snapshot, record.time_zone)
+    plan = plan_merge(base, record.snapshot(), amd_values, settings.conflict_policy)
     updated = record
     if plan.to_ehr:
         updated = AppointmentSyncRecord.model_validate({**record.model_dump(), **plan.to_ehr})
     new_base = updated.snapshot()
     for name in plan.conflicts:
-        new_base[name] = record.base_snapshot.get(name)
+        new_base[name] = base.get(name)
     if not pushing:
         for name in plan.to_amd:
             new_base[name] = amd_values[name]
-    return MergeOutcome(ctx, updated, plan, amd_values, new_base)
+    return MergeOutcome(ctx, updated, plan, amd_values, new_base, base)
 
 
 def feed_entries(
@@ -100,7 +103,7 @@ def conflict_record(
         appointment_id=record.appointment_id,
         advanced_md_visit_id=record.advanced_md_visit_id,
         fields={
-            name: ConflictingField(ehr=ehr, amd=amd, base=record.base_snapshot.get(name))
+            name: ConflictingField(ehr=ehr, amd=amd, base=merged.base.get(name))
             for name, (ehr, amd) in merged.plan.conflicts.items()
         },
         detected_at=ctx.clock.now(),

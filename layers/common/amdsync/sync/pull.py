@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from amdsync.domain.concurrency import StaleWriteError
 from amdsync.domain.errors import SyncErrorCode, UnknownStatusError
@@ -128,13 +128,13 @@ class PullRun:
 
     def _mass_change(self, visits: list[AmdAppointment]) -> bool:
         """SPEC §6: refuse a pull that would cancel too large a share of upcoming appointments."""
-        now_local = self._ctx.clock.now().astimezone(self._ctx.timezone).replace(tzinfo=None)
+        now = self._ctx.clock.now()
         # Already-cancelled records are not "upcoming": their cancels (often our own pushes,
         # echoed back by GETUPDATEDVISITS) would change nothing and must not trip the guard.
         upcoming = [
             r
             for r in self._ctx.appointments.list_all()
-            if datetime.fromisoformat(r.start) >= now_local
+            if r.start_instant() >= now
             and r.advanced_md_visit_id
             and r.status != EhrStatus.CANCELLED
         ]
@@ -166,9 +166,8 @@ class PullRun:
             stored = self._ctx.appointments.get(owner)
             if stored is None:
                 return
-            merged = merge_with_amd(
-                self._ctx, stored.value, amd_snapshot(visit, reverse), pushing=False
-            )
+            amd_values = amd_snapshot(visit, reverse, self._ctx.practice_time, stored.value)
+            merged = merge_with_amd(self._ctx, stored.value, amd_values, pushing=False)
             record = merged.record
             if merged.plan.has_conflict:
                 record = record.model_copy(
@@ -240,7 +239,12 @@ class PullRun:
                 ChangeFeedEntry(
                     advanced_md_visit_id=visit.visit_id,
                     kind="unlinked",
-                    fields={"start": visit.start, "amdStatus": visit.status_code},
+                    # AMD's practice-local wall time, so the zone it is in goes with it.
+                    fields={
+                        "start": visit.start,
+                        "timeZone": self._ctx.timezone.key,
+                        "amdStatus": visit.status_code,
+                    },
                     at=now,
                 )
             ]

@@ -114,6 +114,20 @@ class AppointmentPush:
             return self._create(stored, op)
         return self._update(stored, op)
 
+    def _booking(self, record: AppointmentSyncRecord, patient_amd_id: str) -> Booking:
+        """What AMD is asked to hold: AMD ids, and the start as practice-local wall time."""
+        targets = resolve_targets(self._ctx.mappings, record)
+        return Booking(
+            patient_id=patient_amd_id,
+            profile_id=targets.profile_id,
+            column_id=targets.column_id,
+            facility_id=targets.facility_id,
+            type_id=targets.type_id,
+            start=self._ctx.practice_time.to_amd(record.start, record.time_zone),
+            duration_minutes=record.duration_minutes,
+            reference_id=self._ctx.reference_id(record.appointment_id),
+        )
+
     # ------------------------------------------------------------------ create
 
     def _create(self, stored: Versioned[AppointmentSyncRecord], op: Operation) -> PushResult:
@@ -125,16 +139,7 @@ class AppointmentPush:
             return PushResult(PushOutcome.NOOP)
         targets = resolve_targets(self._ctx.mappings, record)
         patient_amd_id = self._patients.ensure(record.patient_id, targets.profile_id)
-        booking = Booking(
-            patient_id=patient_amd_id,
-            profile_id=targets.profile_id,
-            column_id=targets.column_id,
-            facility_id=targets.facility_id,
-            type_id=targets.type_id,
-            start=record.start,
-            duration_minutes=record.duration_minutes,
-            reference_id=self._ctx.reference_id(record.appointment_id),
-        )
+        booking = self._booking(record, patient_amd_id)
         version = stored.version
         visit_id = self._find_existing(record, booking)
         if visit_id is None:
@@ -202,7 +207,8 @@ class AppointmentPush:
         if current is None:
             raise SyncProblem(SyncErrorCode.AMD_NOT_FOUND, f"visit {visit_id} not in AMD")
         reverse = ReverseMappings(self._ctx.mappings)
-        merged = merge_with_amd(self._ctx, record, amd_snapshot(current, reverse))
+        amd_values = amd_snapshot(current, reverse, self._ctx.practice_time, record)
+        merged = merge_with_amd(self._ctx, record, amd_values)
         if merged.plan.to_amd:
             self._apply_to_amd(merged, current)
         self._finish_update(stored, merged)
@@ -216,19 +222,9 @@ class AppointmentPush:
         record = merged.record
         to_amd = merged.plan.to_amd
         if any(name != "status" for name in to_amd):
-            targets = resolve_targets(self._ctx.mappings, record)
             assert current.patient_id is not None or record.advanced_md_patient_id is not None
-            booking = Booking(
-                patient_id=record.advanced_md_patient_id or str(current.patient_id),
-                profile_id=targets.profile_id,
-                column_id=targets.column_id,
-                facility_id=targets.facility_id,
-                type_id=targets.type_id,
-                start=record.start,
-                duration_minutes=record.duration_minutes,
-                reference_id=self._ctx.reference_id(record.appointment_id),
-            )
-            self._ctx.scheduler.edit(current, booking)
+            patient_amd_id = record.advanced_md_patient_id or str(current.patient_id)
+            self._ctx.scheduler.edit(current, self._booking(record, patient_amd_id))
         if "status" in to_amd:
             target = parse_ehr_status(str(to_amd["status"]))
             base_status = parse_ehr_status(str(merged.amd_values.get("status", "SCHEDULED")))

@@ -10,14 +10,14 @@ Nothing is changed in AMD here: the queued pushes (level-triggered, idempotent) 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from amdsync.domain.appointments import AppointmentSyncRecord
 from amdsync.domain.errors import UnknownStatusError
 from amdsync.domain.review import UnlinkedAmdAppointment
 from amdsync.jobs import SyncJob
-from amdsync.sync.amd_view import amd_snapshot
+from amdsync.sync.amd_view import amd_snapshot, base_in_zone
 from amdsync.sync.context import SyncContext
 from amdsync.sync.journal import new_id
 from amdsync.sync.ports import AmdAppointment
@@ -68,7 +68,7 @@ def reconcile_range(
             owned.add(visit_id)
         if found is None:
             report.missing_in_amd.append(record.appointment_id)
-        elif _differs(record.base_snapshot, found, reverse):
+        elif _differs(ctx, record, found, reverse):
             report.differing.append(record.appointment_id)
         else:
             continue
@@ -83,11 +83,17 @@ def reconcile_range(
     return report
 
 
-def _differs(base: Mapping[str, object], visit: AmdAppointment, reverse: ReverseMappings) -> bool:
+def _differs(
+    ctx: SyncContext,
+    record: AppointmentSyncRecord,
+    visit: AmdAppointment,
+    reverse: ReverseMappings,
+) -> bool:
     try:
-        amd = amd_snapshot(visit, reverse)
+        amd = amd_snapshot(visit, reverse, ctx.practice_time, record)
     except UnknownStatusError:
         return True
+    base = base_in_zone(record.base_snapshot, record.time_zone)
     return any(base.get(name) != value for name, value in amd.items())
 
 

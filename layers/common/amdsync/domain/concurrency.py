@@ -11,6 +11,18 @@ class StaleWriteError(Exception):
     """Someone else wrote the item since it was read; re-read and decide again."""
 
 
+class VersionReusedError(Exception):
+    """The EHR sent a version number it already used, with different content (SPEC §9.1).
+
+    Accepting it would be silent loss: the queue deduplicates by version, so the new content
+    would never be synced. The EHR must send a higher `ehrVersion`.
+    """
+
+    def __init__(self, entity_id: str) -> None:
+        super().__init__(entity_id)
+        self.entity_id = entity_id
+
+
 class AlreadyExistsError(Exception):
     """A create-only write found the item already there."""
 

@@ -35,6 +35,9 @@ class Accepted(Generic[R]):
     record: R
     applied: bool  # False when the request was stale or changed nothing
     queued: WaitEstimate | None
+    # True when the request's ehrVersion is older than the stored one (SPEC §9.1: answered
+    # with `AmdSync-Stale: true`, nothing changed).
+    stale: bool = False
 
 
 class Intake:

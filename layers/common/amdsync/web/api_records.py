@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from amdsync.domain.appointments import DesiredAppointment, StatusChange
 from amdsync.domain.patients import PatientDemographics
-from amdsync.sync.intake import Intake
+from amdsync.sync.intake import Accepted, Intake
 from amdsync.web.context import services_of
 from amdsync.web.paging import page_of
 from amdsync.web.problems import Problem
@@ -32,6 +32,11 @@ CACHE_CONTROL = "max-age=300"
 
 def _json(status: int, body: str, headers: dict[str, str] | None = None) -> Response[Any]:
     return Response(status_code=status, content_type="application/json", body=body, headers=headers)
+
+
+def _accepted(accepted: Accepted[Any], body: str) -> Response[Any]:
+    """202 for every accepted write; a stale one says so in a header (SPEC §9.1)."""
+    return _json(202, body, {"AmdSync-Stale": "true"} if accepted.stale else None)
 
 
 def _cached(body: str) -> Response[Any]:
@@ -69,7 +74,7 @@ def put_patient(
 ) -> Response[Any]:
     accepted = Intake(services_of(router).context()).register_patient(patientId, body)
     view = patient_view(accepted.record, accepted.queued)
-    return _json(202, view.model_dump_json())
+    return _accepted(accepted, view.model_dump_json())
 
 
 @router.post(
@@ -131,7 +136,7 @@ def put_appointment(
 ) -> Response[Any]:
     accepted = Intake(services_of(router).context()).register_appointment(appointmentId, body)
     view = queued_appointment_view(accepted.record, None, accepted.queued)
-    return _json(202, view.model_dump_json())
+    return _accepted(accepted, view.model_dump_json())
 
 
 @router.post(
@@ -146,7 +151,7 @@ def change_status(
 ) -> Response[Any]:
     accepted = Intake(services_of(router).context()).change_status(appointmentId, body)
     view = queued_appointment_view(accepted.record, None, accepted.queued)
-    return _json(202, view.model_dump_json())
+    return _accepted(accepted, view.model_dump_json())
 
 
 @router.post(

@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from amdsync.amd.errors import AmdError, Family, RateLimited
-from amdsync.domain.concurrency import StaleWriteError
+from amdsync.domain.concurrency import StaleWriteError, VersionReusedError
 from amdsync.domain.errors import DomainError, IllegalTransitionError
 from amdsync.observability import logger
 from amdsync.sync.intake import NotRegistered
@@ -152,6 +152,12 @@ def _to_problem(exc: Exception) -> Problem:  # noqa: PLR0911 - one branch per fa
         return Problem(404, "NOT_REGISTERED", "The EHR has not registered this id.")
     if isinstance(exc, StaleWriteError):
         return Problem(409, "CONCURRENT_UPDATE", "The record changed meanwhile; retry.")
+    if isinstance(exc, VersionReusedError):
+        return Problem(
+            409,
+            "VERSION_REUSED",
+            "This ehrVersion was already used with different content; send a higher ehrVersion.",
+        )
     if isinstance(exc, DomainError):
         return Problem(422, exc.code.value, exc.message)
     if isinstance(exc, AmdError):
@@ -183,6 +189,7 @@ def _register_error_handlers(app: APIGatewayHttpResolver) -> None:
         DomainError,
         NotRegistered,
         StaleWriteError,
+        VersionReusedError,
         AmdError,
         Exception,
     ):

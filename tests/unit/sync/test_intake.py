@@ -37,12 +37,18 @@ def test_a_newer_version_updates_the_desired_state(world: World) -> None:
     assert [j.version for j in world.queue.sent] == [1, 2]
 
 
-@pytest.mark.parametrize("stale_version", [1, 2])
-def test_stale_or_repeated_ehr_versions_are_ignored(world: World, stale_version: int) -> None:
+def test_stale_ehr_versions_are_ignored_and_flagged(world: World) -> None:
     register(world, version=2, start="2026-12-01T11:00:00")
-    accepted = register(world, version=stale_version, start="2026-12-01T08:00:00")
-    assert not accepted.applied and accepted.queued is None
+    accepted = register(world, version=1, start="2026-12-01T08:00:00")
+    assert not accepted.applied and accepted.queued is None and accepted.stale
     assert world.appointments.record(APPT).start == "2026-12-01T11:00:00"
+    assert len(world.queue.sent) == 1
+
+
+def test_a_repeated_request_is_an_idempotent_no_op(world: World) -> None:
+    register(world, version=2, start="2026-12-01T11:00:00")
+    accepted = register(world, version=2, start="2026-12-01T11:00:00")
+    assert not accepted.applied and accepted.queued is None and not accepted.stale
     assert len(world.queue.sent) == 1
 
 
@@ -80,7 +86,7 @@ def test_repeating_the_current_status_changes_nothing(world: World) -> None:
     assert world.appointments.record(APPT).ehr_version == 1
 
 
-def test_status_change_bumps_the_version_and_queues_it(world: World) -> None:
+def test_a_staff_status_change_keeps_the_ehr_version_and_is_queued_anyway(world: World) -> None:
     register(world)
     accepted = change_status(world, "CANCELLED", reason="PATIENT_REQUEST")
     record = world.appointments.record(APPT)
@@ -88,9 +94,10 @@ def test_status_change_bumps_the_version_and_queues_it(world: World) -> None:
     assert (record.status, record.cancel_reason, record.ehr_version) == (
         "CANCELLED",
         "PATIENT_REQUEST",
-        2,
+        1,
     )
-    assert world.queue.sent[-1].version == 2
+    first, second = world.queue.sent
+    assert second.version == 1 and second.dedup_id != first.dedup_id  # not eaten by FIFO dedup
 
 
 def test_auto_sync_off_stores_but_does_not_queue(world: World) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime, timedelta
 from typing import Annotated, Final, Self
 
@@ -75,8 +77,18 @@ class AppointmentFields(DomainModel):
         return {name: dumped[name] for name in SNAPSHOT_FIELDS}
 
 
+def content_digest(kind: str, values: dict[str, object]) -> str:
+    """SHA-256 of what one EHR request asked for (its `ehrVersion` left out), so a request
+    repeating a version can be told apart from a different one reusing it (SPEC §9.1)."""
+    canonical = json.dumps({"kind": kind, **values}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 class DesiredAppointment(AppointmentFields):
     """Body of `PUT /appointments/{appointmentId}`: the state the EHR wants AMD to show."""
+
+    def digest(self) -> str:
+        return content_digest("put", self.model_dump(mode="json", exclude={"ehr_version"}))
 
     @field_validator("start")
     @classmethod
@@ -105,6 +117,9 @@ class StatusChange(DomainModel):
     status: EhrStatus
     reason: EhrId | None = Field(default=None, validate_default=True)
     ehr_version: NonNegativeStrictInt | None = None
+
+    def digest(self) -> str:
+        return content_digest("status", {"status": self.status, "reason": self.reason})
 
     @field_validator("reason")
     @classmethod
@@ -136,6 +151,8 @@ class AppointmentSyncRecord(SyncState, AppointmentFields):
     create_intent_at: AwareDatetime | None = None
     # From pulled AMD data: whether AMD shows charges posted on the visit (dashboard "charges").
     amd_charges_posted: bool | None = Field(default=None, alias="amdChargesPosted")
+    # Digest of the EHR request that set `ehr_version` (see `content_digest`).
+    ehr_digest: str | None = None
 
     @classmethod
     def from_desired(cls, appointment_id: str, desired: DesiredAppointment) -> Self:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from amdsync.domain.appointments import AppointmentSyncRecord, DesiredAppointment, StatusChange
-from amdsync.domain.concurrency import StaleWriteError
+from amdsync.domain.concurrency import StaleWriteError, VersionReusedError
 from amdsync.domain.patients import PatientDemographics, PatientSyncRecord
 from amdsync.domain.transitions import TransitionOutcome, check_transition
 from amdsync.jobs import SyncJob
@@ -76,16 +76,20 @@ class Intake:
     def register_appointment(
         self, appointment_id: str, desired: DesiredAppointment
     ) -> Accepted[AppointmentSyncRecord]:
+        digest = desired.digest()
         for _ in range(MAX_STALE_RETRIES):
             stored = self._ctx.appointments.get(appointment_id)
-            if stored is not None and desired.ehr_version <= stored.value.ehr_version:
-                return Accepted(stored.value, applied=False, queued=None)
+            if stored is not None:
+                same = stored.value.with_desired(desired) == stored.value
+                seen = _seen_version(stored.value, desired.ehr_version, digest, same)
+                if seen is not None:
+                    return seen
             if stored is None:
                 record = AppointmentSyncRecord.from_desired(appointment_id, desired)
             else:
                 check_transition(stored.value.status, desired.status)  # raises -> 409
                 record = stored.value.with_desired(desired)
-            record = record.model_copy(update={"amd_sync_status": "pending"})
+            record = record.model_copy(update={"amd_sync_status": "pending", "ehr_digest": digest})
             try:
                 self._ctx.appointments.save(record, stored.version if stored else None)
             except StaleWriteError:
@@ -96,32 +100,38 @@ class Intake:
     def change_status(
         self, appointment_id: str, change: StatusChange
     ) -> Accepted[AppointmentSyncRecord]:
+        """By the EHR (with `ehrVersion`) or by staff (without). Staff never touch the EHR's
+        version (SPEC §9.1): their job gets its own queue identity instead of a made-up
+        version, so the EHR's next real version is still applied."""
+        digest = change.digest()
         for _ in range(MAX_STALE_RETRIES):
             stored = self._ctx.appointments.get(appointment_id)
             if stored is None:
                 raise NotRegistered(appointment_id)
             current = stored.value
-            if change.ehr_version is not None and change.ehr_version <= current.ehr_version:
-                return Accepted(current, applied=False, queued=None)
+            if change.ehr_version is not None:
+                same = (current.status, current.cancel_reason) == (change.status, change.reason)
+                seen = _seen_version(current, change.ehr_version, digest, same)
+                if seen is not None:
+                    return seen
             outcome = check_transition(current.status, change.status)  # raises -> 409
             if outcome is TransitionOutcome.NO_OP and change.reason == current.cancel_reason:
                 return Accepted(current, applied=False, queued=None)
-            version = (
-                change.ehr_version if change.ehr_version is not None else current.ehr_version + 1
-            )
-            record = current.model_copy(
-                update={
-                    "status": change.status,
-                    "cancel_reason": change.reason,
-                    "ehr_version": version,
-                    "amd_sync_status": "pending",
-                }
-            )
+            update: dict[str, object] = {
+                "status": change.status,
+                "cancel_reason": change.reason,
+                "amd_sync_status": "pending",
+            }
+            if change.ehr_version is not None:
+                update |= {"ehr_version": change.ehr_version, "ehr_digest": digest}
+            record = current.model_copy(update=update)
             try:
                 self._ctx.appointments.save(record, stored.version)
             except StaleWriteError:
                 continue
-            return Accepted(record, True, self._auto_enqueue(appointment_id, version))
+            by_staff = change.ehr_version is None
+            queued = self._auto_enqueue(appointment_id, record.ehr_version, manual=by_staff)
+            return Accepted(record, True, queued)
         raise StaleWriteError(appointment_id)
 
     def request_patient_sync(self, patient_id: str) -> Accepted[PatientSyncRecord]:
@@ -143,10 +153,12 @@ class Intake:
         queued = self._enqueue("appointment", appointment_id, version, manual=True)
         return Accepted(stored.value, True, queued)
 
-    def _auto_enqueue(self, appointment_id: str, version: int) -> WaitEstimate | None:
+    def _auto_enqueue(
+        self, appointment_id: str, version: int, *, manual: bool = False
+    ) -> WaitEstimate | None:
         if not self._ctx.settings.get().value.auto_sync_appointments:
             return None
-        return self._enqueue("appointment", appointment_id, version)
+        return self._enqueue("appointment", appointment_id, version, manual=manual)
 
     def _enqueue(
         self, kind: str, entity_id: str, version: int, *, manual: bool = False
@@ -162,3 +174,21 @@ class Intake:
         )
         self._ctx.queue.enqueue([job])
         return estimate_wait(self._ctx.queue.depth(), self._ctx.clock.now())
+
+
+def _seen_version(
+    record: AppointmentSyncRecord, version: int, digest: str, changes_nothing: bool
+) -> Accepted[AppointmentSyncRecord] | None:
+    """The answer to an EHR request whose version is not new (None when it is new).
+
+    Older: stale, ignored. Same version and the same request (or one asking for what the
+    record already holds): a harmless repeat. Same version, a different request: refused, or
+    its content would be silently dropped (SPEC §9.1).
+    """
+    if version < record.ehr_version:
+        return Accepted(record, applied=False, queued=None, stale=True)
+    if version > record.ehr_version:
+        return None
+    if record.ehr_digest not in (None, digest) and not changes_nothing:
+        raise VersionReusedError(record.appointment_id)
+    return Accepted(record, applied=False, queued=None)

@@ -34,6 +34,7 @@ class MergeOutcome:
     amd_values: dict[str, SnapshotValue]
     new_base: dict[str, SnapshotValue]
     base: dict[str, SnapshotValue]  # the old base, in the record's zone (as compared)
+    ehr_values: dict[str, SnapshotValue]  # the EHR's side as compared
     published: list[ChangeFeedEntry] = field(default_factory=list)
 
     def publish(self) -> None:
@@ -57,17 +58,25 @@ def merge_with_amd(
     reached AMD yet, and the push that will carry them must still see them as changes."""
     settings = ctx.settings.get().value
     base = base_in_zone(record.base_snapshot, record.time_zone)
-    plan = plan_merge(base, record.snapshot(), amd_values, settings.conflict_policy)
-    updated = record
-    if plan.to_ehr:
-        updated = AppointmentSyncRecord.model_validate({**record.model_dump(), **plan.to_ehr})
+    ehr_values = record.snapshot()
+    plan = plan_merge(base, ehr_values, amd_values, settings.conflict_policy)
+    updated = with_values(record, plan.to_ehr)
     new_base = updated.snapshot()
     for name in plan.conflicts:
         new_base[name] = base.get(name)
     if not pushing:
         for name in plan.to_amd:
             new_base[name] = amd_values[name]
-    return MergeOutcome(ctx, updated, plan, amd_values, new_base, base)
+    return MergeOutcome(ctx, updated, plan, amd_values, new_base, base, ehr_values)
+
+
+def with_values(
+    record: AppointmentSyncRecord, values: dict[str, SnapshotValue]
+) -> AppointmentSyncRecord:
+    """The record with snapshot fields (JSON names) set to `values`, validated again."""
+    if not values:
+        return record
+    return AppointmentSyncRecord.model_validate({**record.model_dump(), **values})
 
 
 def feed_entries(

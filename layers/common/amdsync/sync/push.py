@@ -25,7 +25,7 @@ from amdsync.sync.amd_view import amd_snapshot, apply_status
 from amdsync.sync.context import SyncContext
 from amdsync.sync.failures import SyncProblem, describe
 from amdsync.sync.journal import Journal, Operation
-from amdsync.sync.merge import MergeOutcome, merge_with_amd
+from amdsync.sync.merge import MergeOutcome, merge_with_amd, with_values
 from amdsync.sync.patients import PatientBusy, PatientSync
 from amdsync.sync.ports import AmdAppointment, Booking
 from amdsync.sync.resolve import ReverseMappings, resolve_reason, resolve_targets
@@ -237,22 +237,44 @@ class AppointmentPush:
     def _finish_update(
         self, stored: Versioned[AppointmentSyncRecord], merged: MergeOutcome
     ) -> None:
-        record = merged.record
-        status = "conflict" if merged.plan.has_conflict else "synced"
-        updated = record.model_copy(
+        """Store the new base: what AMD holds now. If the EHR wrote meanwhile, the base still
+        goes onto its newer record (SPEC §9.1), or our own write would come back later as an
+        AMD-side change; that newer version is pushed by its own job."""
+        merged.publish()  # before the save: at least once, never lost (see pull)
+        current = stored
+        for _ in range(MAX_STALE_RETRIES):
+            try:
+                self._ctx.appointments.save(self._settled(current.value, merged), current.version)
+                return
+            except StaleWriteError:
+                fresh = self._ctx.appointments.get(stored.value.appointment_id)
+                if fresh is None:
+                    return
+                current = fresh
+        raise RetryLater(SyncErrorCode.INTERNAL, "could not store what AMD now holds")
+
+    def _settled(
+        self, current: AppointmentSyncRecord, merged: MergeOutcome
+    ) -> AppointmentSyncRecord:
+        """`current` with the push's outcome: the new base and the AMD-side changes the push
+        read, except on fields the EHR has changed again since the push began."""
+        before, now = merged.ehr_values, current.snapshot()
+        from_amd = {k: v for k, v in merged.plan.to_ehr.items() if now.get(k) == before.get(k)}
+        record = with_values(current, from_amd)
+        conflict = merged.plan.has_conflict
+        in_step = record.snapshot() == merged.new_base
+        return record.model_copy(
             update={
-                "amd_sync_status": status,
-                "amd_sync_error_code": SyncErrorCode.CONFLICT if merged.plan.has_conflict else None,
+                "amd_sync_status": "conflict" if conflict else "synced" if in_step else "pending",
+                "amd_sync_error_code": SyncErrorCode.CONFLICT if conflict else None,
                 "amd_sync_error": "changed in both systems; resolve in Conflicts"
-                if merged.plan.has_conflict
+                if conflict
                 else None,
                 "attempts": 0,
                 "last_synced_to_amd": self._ctx.clock.now(),
                 "base_snapshot": merged.new_base,
             }
         )
-        merged.publish()  # before the save: at least once, never lost (see pull)
-        self._ctx.appointments.save(updated, stored.version)
 
     def _save_synced(
         self,

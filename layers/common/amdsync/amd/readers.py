@@ -43,6 +43,11 @@ VISIT_TEMPLATE: dict[str, str] = {
     # Confirmation is invisible in ApptStatus (0 either way): without it a pull would read a
     # confirmed appointment as merely scheduled and report a change that never happened.
     "confirmed": "ConfirmedAt",
+    # Billing: whether charges are posted (dashboard, `/changes` kind "charges"), and the type's
+    # id, which beats matching its name. AppointmentTypeID is missing from the vendor's template
+    # list but requested by a production client (PROTOCOL §3.14); without it the name is used.
+    "charges": "ChargesPosted",
+    "typeid": "AppointmentTypeID",
 }
 
 
@@ -193,11 +198,18 @@ def read_patient_page(reply: Reply) -> PatientPage:
     )
 
 
+def _attributes(node: Any) -> dict[str, str]:
+    """An element's non-empty attributes, names without the `@`; {} for a missing element."""
+    if not isinstance(node, dict):
+        return {}
+    return {k[1:]: v for k, v in ((k, text(v)) for k, v in node.items()) if k[0] == "@" and v}
+
+
 def read_patient(reply: Reply) -> Patient | None:
     row = next(iter(as_list(child(reply.results, "patientlist", "patient"))), None)
     if row is None or not _id(row):
         return None
-    attrs = {k[1:]: v for k, v in ((k, text(v)) for k, v in row.items()) if k[0] == "@" and v}
+    attrs = _attributes(row)
     return Patient(
         id=_id(row) or "",
         name=attrs.get("name"),
@@ -208,6 +220,8 @@ def read_patient(reply: Reply) -> Patient | None:
         profile_id=strip_id(attrs.get("profile")),
         additional_mrn=attrs.get("additionalmrn"),
         attributes=attrs,
+        address=_attributes(row.get("address")),
+        contact=_attributes(row.get("contactinfo")),
     )
 
 

@@ -150,7 +150,7 @@ class AppointmentSyncRecord(SyncState, AppointmentFields):
     # visit id may already exist in AMD (crash or lost reply): search before creating again.
     create_intent_at: AwareDatetime | None = None
     # From pulled AMD data: whether AMD shows charges posted on the visit (dashboard "charges").
-    amd_charges_posted: bool | None = Field(default=None, alias="amdChargesPosted")
+    charges_posted: bool | None = Field(default=None, alias="chargesPosted")
     # Digest of the EHR request that set `ehr_version` (see `content_digest`).
     ehr_digest: str | None = None
 

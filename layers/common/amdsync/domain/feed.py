@@ -14,7 +14,15 @@ from amdsync.domain.appointments import SnapshotValue
 from amdsync.domain.base import DomainModel
 
 ChangeKind = Literal[
-    "status", "time", "provider", "facility", "type", "duration", "cancelled", "unlinked"
+    "status",
+    "time",
+    "provider",
+    "facility",
+    "type",
+    "duration",
+    "cancelled",
+    "charges",
+    "unlinked",
 ]
 
 

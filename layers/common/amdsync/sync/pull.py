@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from amdsync.domain.appointments import AppointmentSyncRecord
 from amdsync.domain.concurrency import StaleWriteError
 from amdsync.domain.errors import SyncErrorCode, UnknownStatusError
 from amdsync.domain.feed import ChangeFeedEntry
@@ -38,6 +39,7 @@ class PullSummary:
     created: int = 0
     cancelled: int = 0
     conflicts: int = 0
+    charges: int = 0
     unlinked: int = 0
     visits: int = 0
     amd_calls: int = 0
@@ -180,7 +182,7 @@ class PullRun:
             record = record.model_copy(
                 update={
                     "base_snapshot": merged.new_base,
-                    "amd_charges_posted": visit.charges_posted,
+                    "charges_posted": visit.charges_posted,
                 }
             )
             if record == stored.value:
@@ -188,10 +190,12 @@ class PullRun:
             # Published before the save: a crash in between repeats the entry on the next
             # pull (at least once) instead of losing it (the saved base would hide it).
             merged.publish()
+            charged = self._publish_charges(stored.value, visit)
             try:
                 self._ctx.appointments.save(record, stored.version)
             except StaleWriteError:
                 continue
+            summary.charges += charged
             self._count(merged.plan.to_ehr, merged.plan.has_conflict, summary)
             if merged.plan.to_amd:
                 self._ctx.queue.enqueue(
@@ -206,6 +210,23 @@ class PullRun:
                 )
                 summary.pushes.append(owner)
             return
+
+    def _publish_charges(self, record: AppointmentSyncRecord, visit: AmdAppointment) -> int:
+        """A `charges` feed entry when AMD's ChargesPosted flips (1 if published)."""
+        if visit.charges_posted == bool(record.charges_posted):
+            return 0
+        self._ctx.feed.append(
+            [
+                ChangeFeedEntry(
+                    appointment_id=record.appointment_id,
+                    advanced_md_visit_id=visit.visit_id,
+                    kind="charges",
+                    fields={"chargesPosted": visit.charges_posted},
+                    at=self._ctx.clock.now(),
+                )
+            ]
+        )
+        return 1
 
     def _count(self, to_ehr: Mapping[str, object], conflict: bool, summary: PullSummary) -> None:
         if to_ehr:

@@ -92,7 +92,7 @@ class ChargesCard:
 def charges_card(records: list[AppointmentSyncRecord]) -> ChargesCard:
     """AMD visits seen (checked out) with charges posted vs without, from pulled data."""
     seen = [r for r in records if canonical_status(r.status) is EhrStatus.COMPLETED]
-    posted = sum(1 for r in seen if r.amd_charges_posted)
+    posted = sum(1 for r in seen if r.charges_posted)
     return ChargesCard(seen=len(seen), with_charges=posted, without_charges=len(seen) - posted)
 
 

@@ -95,6 +95,7 @@ def pull_now() -> PullSummaryView:
         created=summary.created,
         cancelled=summary.cancelled,
         conflicts=summary.conflicts,
+        charges=summary.charges,
         unlinked=summary.unlinked,
     )
 

@@ -40,6 +40,7 @@ class AppointmentStatusView(SyncFields):
     status: str
     cancel_reason: str | None = Field(default=None, alias="cancelReason")
     ehr_version: int = Field(alias="ehrVersion")
+    charges_posted: bool | None = Field(default=None, alias="chargesPosted")
     amd_link: str | None = Field(default=None, alias="amdLink")
 
 
@@ -107,6 +108,7 @@ class PullSummaryView(View):
     created: int
     cancelled: int
     conflicts: int
+    charges: int
     unlinked: int
 
 

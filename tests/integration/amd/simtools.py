@@ -74,13 +74,19 @@ class VirtualTime:
             self._cond.notify_all()
 
 
-def credentials(sim: Any, password: str | None = None) -> AmdCredentials:
+def credentials(
+    sim: Any,
+    password: str | None = None,
+    *,
+    username: str | None = None,
+    partner_login_url: str | None = None,
+) -> AmdCredentials:
     return AmdCredentials(
         office_key=sim.office_key,
-        username=sim.username,
+        username=username or sim.username,
         password=password or sim.password,
         app_name=sim.appname,
-        partner_login_url=sim.partner_login_url,
+        partner_login_url=partner_login_url or sim.partner_login_url,
     )
 
 
@@ -95,9 +101,11 @@ def make_client(
     metrics: CountingMetrics | None = None,
     password: str | None = None,
     transport: Any = None,
+    username: str | None = None,
+    partner_login_url: str | None = None,
 ) -> AdvancedMD:
     return build_advancedmd(
-        credentials(sim, password),
+        credentials(sim, password, username=username, partner_login_url=partner_login_url),
         token_cache=token_cache or MemoryTokenCache(),
         rate_buckets=buckets or MemoryRateBuckets(),
         lookup_cache=lookup_cache or MemoryLookupCache(),

@@ -1,6 +1,7 @@
 """The AMD client against the simulator: login sharing, expiry, faults, overflow chunking."""
 
 import multiprocessing
+import socket
 import threading
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -12,13 +13,14 @@ from moto import mock_aws
 from amdsync.amd.errors import (
     AccessDenied,
     AppointmentConflict,
+    AuthenticationFailed,
     ConnectionFailed,
     RateLimited,
     ServerError,
     SessionExpired,
     TimeoutError_,
 )
-from amdsync.amd.memory import CountingMetrics
+from amdsync.amd.memory import CountingMetrics, MemoryRateBuckets, MemoryTokenCache
 from amdsync.amd.models import BookingRequest
 from amdsync.amd.transport import Timeouts, Transport
 from amdsync.store.local_files import FileLookupCache, FileRateBuckets, FileTokenCache
@@ -26,7 +28,7 @@ from amdsync.store.rate_buckets import DynamoRateBuckets
 from amdsync.store.token_cache import DynamoTokenCache
 from local.amdsim import admin_edits
 
-from .simtools import SimTime, make_client
+from .simtools import SimTime, credentials, make_client
 
 pytest_plugins = ["local.amdsim.pytest_plugin"]
 
@@ -93,6 +95,8 @@ class AtomicTable:
 
 
 def _ports(kind, tmp_path, clock, dynamo):
+    if kind == "memory":
+        return MemoryTokenCache(), MemoryRateBuckets()
     if kind == "files":
         return (
             FileTokenCache(tmp_path / "token.json", now=clock.now),
@@ -201,6 +205,65 @@ def test_lapse_variant_also_relogs_once(amd_sim):
     amd_sim.admin.faults("lapse", action="getdatevisits")
     assert amd.visits.on_date(DAY).servertime is not None
     assert_clean(amd_sim, logins=2)
+
+
+def _closed_loopback_webserver(amd_sim):
+    """A webserver URL on a loopback port nothing listens on: connecting is refused at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/processrequest/{amd_sim.api_host}/{amd_sim.appname}"
+
+
+@pytest.mark.parametrize("kind", ["dynamodb", "files"])
+def test_unreachable_cached_webserver_costs_one_fresh_login(amd_sim, dynamo_table, tmp_path, kind):
+    clock = SimTime(amd_sim)
+    tokens, buckets = _ports(kind, tmp_path, clock, dynamo_table)
+    valid = make_client(amd_sim, clock=clock, token_cache=tokens, buckets=buckets).client.session()
+    # A valid token whose cached webserver no longer answers (AMD moved the office key).
+    tokens.save(
+        credentials(amd_sim).token_owner,
+        token=valid.token,
+        webserver=_closed_loopback_webserver(amd_sim),
+        issued_at=valid.issued_at,
+        expires_at=valid.expires_at,
+    )
+    metrics = CountingMetrics()
+    amd = make_client(amd_sim, clock=clock, token_cache=tokens, buckets=buckets, metrics=metrics)
+    assert amd.visits.on_date(DAY).servertime is not None
+    assert_clean(amd_sim, logins=2)  # the seeding login + exactly one fresh login
+    assert metrics.counts["Logins"] == 1
+    assert amd.client.session().webserver == amd_sim.webserver
+
+
+@pytest.mark.parametrize("kind", ["memory", "dynamodb", "files"])
+def test_a_cached_token_serves_only_its_own_user(amd_sim, dynamo_table, tmp_path, kind):
+    clock = SimTime(amd_sim)
+    tokens, buckets = _ports(kind, tmp_path, clock, dynamo_table)
+    make_client(amd_sim, clock=clock, token_cache=tokens, buckets=buckets).client.session()
+    other_user = make_client(
+        amd_sim, clock=clock, token_cache=tokens, buckets=buckets, username="SOMEONE"
+    )
+    with pytest.raises(AuthenticationFailed):  # it logs in for itself, and AMD refuses it
+        other_user.client.session()
+    assert report(amd_sim)["logins"] == 1
+
+
+@pytest.mark.parametrize("kind", ["memory", "dynamodb", "files"])
+def test_a_cached_token_serves_only_its_own_login_url(amd_sim, dynamo_table, tmp_path, kind):
+    clock = SimTime(amd_sim)
+    tokens, buckets = _ports(kind, tmp_path, clock, dynamo_table)
+    make_client(amd_sim, clock=clock, token_cache=tokens, buckets=buckets).client.session()
+    other_environment = make_client(
+        amd_sim,
+        clock=clock,
+        token_cache=tokens,
+        buckets=buckets,
+        partner_login_url=_closed_loopback_webserver(amd_sim) + "/xmlrpc/processrequest.aspx",
+    )
+    with pytest.raises(ConnectionFailed):  # it logs in at its own (here dead) login URL
+        other_environment.client.session()
+    assert report(amd_sim)["logins"] == 1
 
 
 @pytest.mark.parametrize("kind", ["http500", "timeout", "malformed"])

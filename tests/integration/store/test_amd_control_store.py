@@ -11,11 +11,14 @@ from amdsync.amd.auth import TokenManager
 from amdsync.amd.memory import ManualClock
 from amdsync.amd.ratelimit import Permit, RateLimiter
 from amdsync.amd.tiers import Budget, LimitTable
+from amdsync.domain.token_keys import TokenOwner, token_cache_key
 from amdsync.store.lookup_cache import DynamoLookupCache
 from amdsync.store.rate_buckets import DynamoRateBuckets
 from amdsync.store.token_cache import DynamoTokenCache
 
 T0 = datetime(2025, 3, 14, 18, 0, 5, tzinfo=UTC)  # Friday noon MDT: peak
+OWNER = TokenOwner(login_url="https://partner.test/login", office_key="999999", username="DEMO")
+OTHER_OFFICE = TokenOwner(login_url=OWNER.login_url, office_key="111111", username="DEMO")
 
 
 @pytest.fixture
@@ -42,39 +45,41 @@ def table(monkeypatch):
 
 def test_token_round_trip_and_conditional_discard(table):
     cache = DynamoTokenCache(table)
-    assert cache.load("999999") is None
+    assert cache.load(OWNER) is None
     cache.save(
-        "999999",
+        OWNER,
         token="T1",
         webserver="https://w/processrequest/a/APP",
         issued_at=T0,
         expires_at=T0 + timedelta(hours=6),
     )
-    stored = cache.load("999999")
+    stored = cache.load(OWNER)
     assert (
         stored is not None and stored.token == "T1" and stored.expires_at == T0 + timedelta(hours=6)
     )
     assert "T1" not in repr(stored)
-    item = table.get_item(Key={"pk": "OFFICE#999999", "sk": "TOKEN"})["Item"]
+    pk = f"OFFICE#{token_cache_key(OWNER)}"  # the username never appears in the key
+    assert pk.startswith("OFFICE#999999#") and "DEMO" not in pk
+    item = table.get_item(Key={"pk": pk, "sk": "TOKEN"})["Item"]
     assert int(item["expiresAt"]) > int(T0.timestamp())
-    cache.discard("999999", "OLD")  # someone else's stale token: the newer one survives
-    assert cache.load("999999") is not None
-    cache.discard("999999", "T1")
-    assert cache.load("999999") is None
+    cache.discard(OWNER, "OLD")  # someone else's stale token: the newer one survives
+    assert cache.load(OWNER) is not None
+    cache.discard(OWNER, "T1")
+    assert cache.load(OWNER) is None
 
 
 def test_lease_is_exclusive_until_released_or_expired(table):
     cache = DynamoTokenCache(table)
-    assert cache.try_lease("999999", "a", T0, T0 + timedelta(seconds=30))
-    assert not cache.try_lease("999999", "b", T0, T0 + timedelta(seconds=30))
-    assert cache.try_lease("999999", "a", T0, T0 + timedelta(seconds=30))  # re-entrant
-    assert cache.try_lease("111111", "b", T0, T0 + timedelta(seconds=30))  # other office
+    assert cache.try_lease(OWNER, "a", T0, T0 + timedelta(seconds=30))
+    assert not cache.try_lease(OWNER, "b", T0, T0 + timedelta(seconds=30))
+    assert cache.try_lease(OWNER, "a", T0, T0 + timedelta(seconds=30))  # re-entrant
+    assert cache.try_lease(OTHER_OFFICE, "b", T0, T0 + timedelta(seconds=30))  # other office
     later = T0 + timedelta(seconds=31)
-    assert cache.try_lease("999999", "b", later, later + timedelta(seconds=30))
-    cache.release_lease("999999", "a")  # not the holder: no effect
-    assert not cache.try_lease("999999", "c", later, later + timedelta(seconds=30))
-    cache.release_lease("999999", "b")
-    assert cache.try_lease("999999", "c", later, later + timedelta(seconds=30))
+    assert cache.try_lease(OWNER, "b", later, later + timedelta(seconds=30))
+    cache.release_lease(OWNER, "a")  # not the holder: no effect
+    assert not cache.try_lease(OWNER, "c", later, later + timedelta(seconds=30))
+    cache.release_lease(OWNER, "b")
+    assert cache.try_lease(OWNER, "c", later, later + timedelta(seconds=30))
 
 
 def test_single_flight_login_with_the_dynamo_lease(table):
@@ -89,9 +94,7 @@ def test_single_flight_login_with_the_dynamo_lease(table):
             return "TOKEN-abc", "https://w/processrequest/api-1/APP"
 
     clock = ManualClock(T0)
-    managers = [
-        TokenManager("999999", SlowAuth(), DynamoTokenCache(table), clock) for _ in range(8)
-    ]
+    managers = [TokenManager(OWNER, SlowAuth(), DynamoTokenCache(table), clock) for _ in range(8)]
     tokens = []
     threads = [
         threading.Thread(target=lambda m=m: tokens.append(m.session().token)) for m in managers

@@ -4,16 +4,18 @@ import multiprocessing
 import stat
 from datetime import UTC, datetime, timedelta
 
+from amdsync.domain.token_keys import TokenOwner
 from amdsync.store.local_files import FileLookupCache, FileRateBuckets, FileTokenCache
 
 NOW = datetime.now(UTC)
+OWNER = TokenOwner(login_url="https://partner.test/login", office_key="999999", username="DEMO")
 
 
 def test_token_file_is_private_and_expires_with_the_token(tmp_path):
     path = tmp_path / "state" / "token.json"
     cache = FileTokenCache(path)
     cache.save(
-        "999999",
+        OWNER,
         token="TOKEN-x",
         webserver="https://w/processrequest/a/APP",
         issued_at=NOW,
@@ -21,24 +23,25 @@ def test_token_file_is_private_and_expires_with_the_token(tmp_path):
     )
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
-    loaded = FileTokenCache(path).load("999999")
+    loaded = FileTokenCache(path).load(OWNER)
     assert loaded is not None and loaded.token == "TOKEN-x"
     later = FileTokenCache(path, now=lambda: NOW + timedelta(hours=2))
-    assert later.load("999999") is None
+    assert later.load(OWNER) is None
     assert "TOKEN-x" not in path.read_text()
 
 
 def test_file_lease_and_discard(tmp_path):
     cache = FileTokenCache(tmp_path / "t.json")
-    assert cache.try_lease("k", "a", NOW, NOW + timedelta(seconds=30))
-    assert not cache.try_lease("k", "b", NOW, NOW + timedelta(seconds=30))
-    cache.release_lease("k", "a")
-    assert cache.try_lease("k", "b", NOW, NOW + timedelta(seconds=30))
-    cache.save("k", token="T1", webserver="w", issued_at=NOW, expires_at=NOW + timedelta(hours=1))
-    cache.discard("k", "T0")
-    assert cache.load("k") is not None
-    cache.discard("k", "T1")
-    assert cache.load("k") is None
+    assert cache.try_lease(OWNER, "a", NOW, NOW + timedelta(seconds=30))
+    assert not cache.try_lease(OWNER, "b", NOW, NOW + timedelta(seconds=30))
+    cache.release_lease(OWNER, "a")
+    assert cache.try_lease(OWNER, "b", NOW, NOW + timedelta(seconds=30))
+    expiry = NOW + timedelta(hours=1)
+    cache.save(OWNER, token="T1", webserver="w", issued_at=NOW, expires_at=expiry)
+    cache.discard(OWNER, "T0")
+    assert cache.load(OWNER) is not None
+    cache.discard(OWNER, "T1")
+    assert cache.load(OWNER) is None
 
 
 def _take_many(path, n, queue):

@@ -50,12 +50,16 @@ class FakeAmd:
         self.rest: dict[tuple[str, str], Callable[[httpx.Request], httpx.Response]] = {}
         self.queued: list[httpx.Response | Exception] = []  # next answers, before routing
         self.messages: list[tuple[str, dict[str, Any], httpx.Headers]] = []
+        self.webserver = WEBSERVER  # what login names; change it to move the office key
+        self.down_hosts: set[str] = set()  # hosts that refuse connections
 
     def expire_all(self) -> None:
         with self.lock:
             self.tokens.clear()
 
     def handler(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host in self.down_hosts:
+            raise httpx.ConnectError("connection refused")
         with self.lock:
             queued = self.queued.pop(0) if self.queued else None
         if isinstance(queued, Exception):
@@ -80,7 +84,7 @@ class FakeAmd:
         if msg["@psw"] != PASSWORD:
             return httpx.Response(200, json=envelope({"@success": "0"}, "-2147220480"))
         if request.url.host == "partner.test":
-            ctx = {"@webserver": WEBSERVER}
+            ctx = {"@webserver": self.webserver}
             return httpx.Response(
                 200, json=envelope({"@success": "0", "usercontext": ctx}, "-2147220476")
             )
@@ -88,7 +92,7 @@ class FakeAmd:
             self.logins += 1
             token = f"TOKEN-{self.logins:04d}-abcdef"
             self.tokens.add(token)
-        ctx = {"@webserver": WEBSERVER, "#text": token}
+        ctx = {"@webserver": self.webserver, "#text": token}
         return httpx.Response(200, json=envelope({"@success": "1", "usercontext": ctx}))
 
     def _rest(self, request: httpx.Request) -> httpx.Response:

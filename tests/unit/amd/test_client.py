@@ -180,12 +180,67 @@ def test_transport_failures_map_to_transient_families(fake):
     with pytest.raises(TimeoutError_) as info:
         amd.client.xmlrpc("lookupprofile", "api")
     assert info.value.maybe_committed
-    fake.queued.extend([httpx.ConnectError("down")] * 4)
+    fake.down_hosts.add("amd.test")  # refuses every connection, the re-login's step 2 too
     with pytest.raises(ConnectionFailed):
         amd.client.xmlrpc("lookupprofile", "api")
+    fake.down_hosts.clear()
     fake.queued.extend([httpx.Response(502)] * 4)
     with pytest.raises(ServerError):
         amd.client.xmlrpc("lookupprofile", "api")
+
+
+MOVED = "https://amd-moved.test/processrequest/api-042/TEMP"
+
+
+def test_moved_office_key_costs_one_login_then_the_call_reaches_the_new_server(fake):
+    fake.rest[("GET", "/scheduler/Appointments/5001")] = lambda r: httpx.Response(
+        200, json={"id": 5001, "status": 1, "startdatetime": "2025-03-20T10:00:00"}
+    )
+    amd = make_amd(fake)
+    amd.client.session()
+    fake.webserver = MOVED  # AMD moved the office key; the cached server refuses connections
+    fake.down_hosts.add("amd.test")
+    reply = amd.client.xmlrpc("lookupprofile", "api")
+    assert reply.results["profilelist"]["@itemcount"] == "2"
+    assert amd.scheduler.get("5001").id == "5001"
+    assert fake.logins == 2
+    assert amd.client.session().webserver == MOVED
+
+
+def test_a_move_seen_by_two_clients_costs_one_login_in_total(fake):
+    cache = MemoryTokenCache()
+    first, second = (make_amd(fake, token_cache=cache) for _ in range(2))
+    first.client.session()
+    second.client.session()
+    fake.webserver = MOVED
+    fake.down_hosts.add("amd.test")
+    first.client.xmlrpc("lookupprofile", "api")
+    second.client.xmlrpc("lookupprofile", "api")  # finds the token the first one fetched
+    assert fake.logins == 2
+
+
+def test_an_outage_of_the_current_webserver_costs_one_login_then_none(fake):
+    metrics = CountingMetrics()
+    amd = make_amd(fake, metrics=metrics)
+    amd.client.session()
+    fake.down_hosts.add("amd.test")  # login keeps naming it: an outage, not a move
+    with pytest.raises(ConnectionFailed):
+        amd.client.xmlrpc("lookupprofile", "api")
+    assert fake.calls.count("login") == 3  # one fresh step 1 for the whole call, retries included
+    with pytest.raises(ConnectionFailed):
+        amd.client.xmlrpc("lookupprofile", "api")
+    assert fake.calls.count("login") == 3  # the next call does not log in again
+    fake.down_hosts.clear()
+    amd.client.xmlrpc("lookupprofile", "api")
+    assert fake.logins == 1
+
+
+def test_a_read_timeout_after_sending_never_costs_a_login(fake):
+    amd = make_amd(fake)
+    amd.client.session()
+    fake.queued.extend([httpx.ReadTimeout("slow")] * 2)
+    amd.client.xmlrpc("lookupprofile", "api")
+    assert fake.calls.count("login") == 2
 
 
 def booking(ref=None):

@@ -1,7 +1,8 @@
 """Two-step login (PROTOCOL §2) and the shared, single-flight token (ARCHITECTURE §3).
 
-One token per office key lives in the `TokenCache`; a conditional-write lease lets exactly one
-caller log in while every other process waits for the result. An expired session is replaced
+One token per owner (login URL + office key + username) lives in the `TokenCache`; a
+conditional-write lease lets exactly one caller log in while every other process waits for the
+result. An expired session is replaced
 at most once per stale token: whoever finds a different, valid token in the cache uses it.
 The token is never logged; only the masked office key is.
 """
@@ -13,7 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from amdsync.amd.config import AmdCredentials, TokenPolicy
 from amdsync.amd.envelope import Reply, attr, build_request, child, text
@@ -22,6 +23,7 @@ from amdsync.amd.models import Session
 from amdsync.amd.ports import Clock, MetricsSink, NullMetrics, TokenCache
 from amdsync.amd.transport import Transport
 from amdsync.domain.timefmt import next_midnight
+from amdsync.domain.token_keys import TokenOwner
 
 log = logging.getLogger(__name__)
 
@@ -93,12 +95,18 @@ def _token_and_server(reply: Reply) -> tuple[str, str] | None:
 
 # How long a process trusts its own copy of the shared token before re-reading the cache.
 MEMO_RECHECK_SECONDS = 30.0
+# After a login spent on an unreachable webserver, the same server failing again this soon is
+# an outage, not a move: logging in on every call would not help (and AMD forbids it, §2.5).
+RELOCATE_COOLDOWN_SECONDS = 300.0
+# AMD answers 429 to a login within about 60 s of the last one while a valid token exists (§6).
+# `issued_at` is taken before the login's two steps, so the spacing has a margin for them.
+LOGIN_SPACING = timedelta(seconds=65)
 
 
 class TokenManager:
     def __init__(
         self,
-        office_key: str,
+        owner: TokenOwner,
         authenticator: Authenticator,
         cache: TokenCache,
         clock: Clock,
@@ -107,17 +115,18 @@ class TokenManager:
         metrics: MetricsSink | None = None,
         poll_seconds: float = 0.05,
     ) -> None:
-        self._key = office_key
+        self._owner = owner  # whose token: never office key alone (see domain.token_keys)
         self._auth = authenticator
         self._cache = cache
         self._clock = clock  # AMD's notion of time (tokens expire on it)
         self._policy = policy or TokenPolicy()
         self._metrics = metrics or NullMetrics()
         self._poll = poll_seconds
-        self._owner = uuid.uuid4().hex
+        self._holder = uuid.uuid4().hex  # this manager, as the login lease's holder
         self._lock = threading.Lock()  # one refresher per process; others reuse its result
         self._memo: Session | None = None
         self._memo_checked = 0.0  # monotonic time the memo was last compared with the cache
+        self._relocations: dict[str, float] = {}  # webserver -> monotonic time of that login
 
     def session(self) -> Session:
         memo = self._memo
@@ -126,7 +135,7 @@ class TokenManager:
                 return memo
             # Another process may have logged in again (AMD may void older tokens): a cheap
             # cache read now saves a call on a dead token later.
-            record = self._cache.load(self._key)
+            record = self._cache.load(self._owner)
             self._memo_checked = time.monotonic()
             if record is None or record.token == memo.token or not self._fresh(record.expires_at):
                 return memo
@@ -141,15 +150,32 @@ class TokenManager:
                 return found
             return self._login_under_lease(stale_token)
 
+    def relocate(self, unreachable: Session) -> Session | None:
+        """A session from a fresh login after `unreachable`'s webserver refused to connect.
+
+        Login step 1 names the office key's current webserver (PROTOCOL §2), so a moved key
+        costs one login (or none, if another process already fetched a newer token). None when
+        this process already did that for the same server within the cooldown.
+        """
+        with self._lock:
+            tried = self._relocations.get(unreachable.webserver)
+            if tried is not None and time.monotonic() - tried < RELOCATE_COOLDOWN_SECONDS:
+                return None
+            self._relocations[unreachable.webserver] = time.monotonic()
+        # Unlike an expired one, this token is still valid: AMD's login spacing applies.
+        early = unreachable.issued_at + LOGIN_SPACING - self._clock.now()
+        self._clock.sleep(max(0.0, early.total_seconds()))
+        return self.refresh(stale_token=unreachable.token)
+
     def invalidate(self, token: str) -> None:
         self._memo = None
-        self._cache.discard(self._key, token)
+        self._cache.discard(self._owner, token)
 
     def _usable(self, stale_token: str | None) -> Session | None:
         memo = self._memo
         if memo is not None and memo.token != stale_token and self._fresh(memo.expires_at):
             return memo
-        record = self._cache.load(self._key)
+        record = self._cache.load(self._owner)
         if record is None or record.token == stale_token or not self._fresh(record.expires_at):
             return None
         self._memo = Session(
@@ -166,12 +192,12 @@ class TokenManager:
         deadline = time.monotonic() + 2 * self._policy.lease.total_seconds()
         while time.monotonic() < deadline:
             now = self._clock.now()
-            if self._cache.try_lease(self._key, self._owner, now, now + self._policy.lease):
+            if self._cache.try_lease(self._owner, self._holder, now, now + self._policy.lease):
                 try:
                     # Someone may have finished between our miss and our lease.
                     return self._usable(stale_token) or self._login()
                 finally:
-                    self._cache.release_lease(self._key, self._owner)
+                    self._cache.release_lease(self._owner, self._holder)
             time.sleep(self._poll)
             found = self._usable(stale_token)
             if found is not None:
@@ -189,7 +215,7 @@ class TokenManager:
             expires_at=self._expiry(issued),
         )
         self._cache.save(
-            self._key,
+            self._owner,
             token=session.token,
             webserver=session.webserver,
             issued_at=session.issued_at,

@@ -2,8 +2,9 @@
 
 Order matters: the rate budget is taken before each attempt (AMD counts every attempt), the
 session comes from the shared token cache, a session-expired answer costs exactly one
-re-login and one resend, AMD's own 429 closes the window for every process, and only
-transient failures are retried (with jittered backoff).
+re-login and one resend, a cached webserver that refuses connections costs at most one fresh
+login per call (AMD may have moved the office key), AMD's own 429 closes the window for every
+process, and only transient failures are retried (with jittered backoff).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from zoneinfo import ZoneInfo
 from amdsync.amd.auth import TokenManager
 from amdsync.amd.config import DEFAULT_TIMEZONE
 from amdsync.amd.envelope import Reply, build_request
-from amdsync.amd.errors import RateLimited, SessionExpired
+from amdsync.amd.errors import RateLimited, ServerUnreachable, SessionExpired
 from amdsync.amd.models import Session
 from amdsync.amd.ports import Clock, MetricsSink, NullMetrics
 from amdsync.amd.ratelimit import Permit, RateLimiter
@@ -39,6 +40,13 @@ class ClientOptions:
     max_rate_wait: float = 0.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     server_429_retries: int = 1
+
+
+@dataclass
+class _CallState:
+    """Recovery already spent by one call, across all its retries."""
+
+    relocated: bool = False  # a fresh login was spent on an unreachable webserver
 
 
 class RateGate:
@@ -142,8 +150,9 @@ class AmdClient:
         idempotent: bool,
         already_done: Callable[[], T | None] | None,
     ) -> T:
+        state = _CallState()
         return run_with_retry(
-            lambda: self._attempt(budgets, send),
+            lambda: self._attempt(budgets, send, state),
             policy=self._opts.retry,
             sleep=self._clock.sleep,
             idempotent=idempotent,
@@ -151,7 +160,9 @@ class AmdClient:
             on_retry=lambda _exc: self._metrics.count("AmdRetries"),
         )
 
-    def _attempt(self, budgets: Sequence[Budget], send: Callable[[Session], T]) -> T:
+    def _attempt(
+        self, budgets: Sequence[Budget], send: Callable[[Session], T], state: _CallState
+    ) -> T:
         rounds = 1 + self._opts.server_429_retries
         for round_no in range(rounds):
             # Log in (which may wait a minute for the login budget) before taking this call's
@@ -160,7 +171,7 @@ class AmdClient:
             self._tokens.session()
             self._gate.spend(budgets)
             try:
-                return self._send_once(budgets, send)
+                return self._send_once(budgets, send, state)
             except RateLimited as exc:
                 if not exc.from_server:
                     raise
@@ -172,7 +183,9 @@ class AmdClient:
                 self._clock.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _send_once(self, budgets: Sequence[Budget], send: Callable[[Session], T]) -> T:
+    def _send_once(
+        self, budgets: Sequence[Budget], send: Callable[[Session], T], state: _CallState
+    ) -> T:
         self._metrics.count("AmdCalls")
         session = self._tokens.session()
         try:
@@ -185,12 +198,30 @@ class AmdClient:
             # call is retried, no caller in any process presents that token again.
             self._tokens.invalidate(session.token)
             fresh = self._tokens.refresh(stale_token=session.token)
-            self._gate.spend(budgets)
-            self._metrics.count("AmdCalls")
-            try:
-                return send(fresh)
-            except SessionExpired:
-                # AMD rejected the new token as well: forget it, so the next call (in any
-                # process) logs in again instead of presenting a token AMD called expired.
-                self._tokens.invalidate(fresh.token)
+        except ServerUnreachable:
+            relocated = self._relocate(session, state)
+            if relocated is None:
                 raise
+            fresh = relocated
+        return self._resend(budgets, send, fresh)
+
+    def _relocate(self, session: Session, state: _CallState) -> Session | None:
+        """At most one fresh login per call for an unreachable webserver (nothing was sent,
+        so the resend is safe even for a create); later retries just fail over to backoff."""
+        if state.relocated:
+            return None
+        state.relocated = True
+        self._metrics.count("WebserverUnreachable")
+        log.warning("AdvancedMD webserver unreachable; logging in again to find the current one")
+        return self._tokens.relocate(session)
+
+    def _resend(self, budgets: Sequence[Budget], send: Callable[[Session], T], fresh: Session) -> T:
+        self._gate.spend(budgets)
+        self._metrics.count("AmdCalls")
+        try:
+            return send(fresh)
+        except SessionExpired:
+            # AMD rejected the new token as well: forget it, so the next call (in any
+            # process) logs in again instead of presenting a token AMD called expired.
+            self._tokens.invalidate(fresh.token)
+            raise

@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from amdsync.domain.token_keys import TokenOwner
+
 PARTNER_LOGIN_URL = "https://partnerlogin.advancedmd.com/practicemanager/xmlrpc/processrequest.aspx"
 DEFAULT_TIMEZONE = "America/Denver"
 
@@ -47,6 +49,13 @@ class AmdCredentials(BaseModel):
     @property
     def masked_office_key(self) -> str:
         return mask_office_key(self.office_key)
+
+    @property
+    def token_owner(self) -> TokenOwner:
+        """Whose token these credentials fetch: the token cache's key (never office key alone)."""
+        return TokenOwner(
+            login_url=self.partner_login_url, office_key=self.office_key, username=self.username
+        )
 
     @classmethod
     def from_secret(cls, data: Mapping[str, Any]) -> AmdCredentials:

@@ -102,6 +102,14 @@ class ConnectionFailed(TransientError):
     meaning = "could not reach AdvancedMD"
 
 
+class ServerUnreachable(ConnectionFailed):
+    """No connection was made (refused, no answer to connect, no such host): nothing was sent.
+
+    Against a cached webserver this may mean AMD moved the office key, which a fresh login
+    reveals (PROTOCOL §2); the client spends one login on it per call.
+    """
+
+
 # --- rate limited: wait -----------------------------------------------------------------------
 class RateLimited(AmdError):
     family = Family.RATE_LIMITED

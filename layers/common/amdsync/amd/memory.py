@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from amdsync.domain.token_keys import TokenOwner, token_cache_key
+
 
 @dataclass(frozen=True)
 class MemoryToken:
@@ -23,13 +25,13 @@ class MemoryTokenCache:
         self._tokens: dict[str, MemoryToken] = {}
         self._leases: dict[str, tuple[str, datetime]] = {}
 
-    def load(self, office_key: str) -> MemoryToken | None:
+    def load(self, owner: TokenOwner) -> MemoryToken | None:
         with self._lock:
-            return self._tokens.get(office_key)
+            return self._tokens.get(token_cache_key(owner))
 
     def save(
         self,
-        office_key: str,
+        owner: TokenOwner,
         *,
         token: str,
         webserver: str,
@@ -37,27 +39,32 @@ class MemoryTokenCache:
         expires_at: datetime,
     ) -> None:
         with self._lock:
-            self._tokens[office_key] = MemoryToken(token, webserver, issued_at, expires_at)
+            self._tokens[token_cache_key(owner)] = MemoryToken(
+                token, webserver, issued_at, expires_at
+            )
 
-    def discard(self, office_key: str, token: str) -> None:
+    def discard(self, owner: TokenOwner, token: str) -> None:
+        key = token_cache_key(owner)
         with self._lock:
-            current = self._tokens.get(office_key)
+            current = self._tokens.get(key)
             if current is not None and current.token == token:
-                del self._tokens[office_key]
+                del self._tokens[key]
 
-    def try_lease(self, office_key: str, owner: str, now: datetime, until: datetime) -> bool:
+    def try_lease(self, owner: TokenOwner, holder: str, now: datetime, until: datetime) -> bool:
+        key = token_cache_key(owner)
         with self._lock:
-            held = self._leases.get(office_key)
-            if held is not None and held[0] != owner and held[1] > now:
+            held = self._leases.get(key)
+            if held is not None and held[0] != holder and held[1] > now:
                 return False
-            self._leases[office_key] = (owner, until)
+            self._leases[key] = (holder, until)
             return True
 
-    def release_lease(self, office_key: str, owner: str) -> None:
+    def release_lease(self, owner: TokenOwner, holder: str) -> None:
+        key = token_cache_key(owner)
         with self._lock:
-            held = self._leases.get(office_key)
-            if held is not None and held[0] == owner:
-                del self._leases[office_key]
+            held = self._leases.get(key)
+            if held is not None and held[0] == holder:
+                del self._leases[key]
 
 
 class MemoryRateBuckets:

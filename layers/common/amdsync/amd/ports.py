@@ -10,6 +10,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from amdsync.domain.token_keys import TokenOwner
+
 
 class Clock(Protocol):
     def now(self) -> datetime:
@@ -42,13 +44,14 @@ class TokenRecord(Protocol):
 
 
 class TokenCache(Protocol):
-    """One token per office key, shared by every process, with a lease for single-flight login."""
+    """One token per `TokenOwner` (login URL + office key + username), shared by every process,
+    with a lease for single-flight login. Implementations key entries by `token_cache_key`."""
 
-    def load(self, office_key: str) -> TokenRecord | None: ...
+    def load(self, owner: TokenOwner) -> TokenRecord | None: ...
 
     def save(
         self,
-        office_key: str,
+        owner: TokenOwner,
         *,
         token: str,
         webserver: str,
@@ -56,15 +59,15 @@ class TokenCache(Protocol):
         expires_at: datetime,
     ) -> None: ...
 
-    def discard(self, office_key: str, token: str) -> None:
+    def discard(self, owner: TokenOwner, token: str) -> None:
         """Forget the token only if it is still the one given (a newer one must survive)."""
         ...
 
-    def try_lease(self, office_key: str, owner: str, now: datetime, until: datetime) -> bool:
-        """Take the login lease if free or expired (conditional write); True if `owner` holds it."""
+    def try_lease(self, owner: TokenOwner, holder: str, now: datetime, until: datetime) -> bool:
+        """Take the login lease if free or expired (conditional write); True if `holder` has it."""
         ...
 
-    def release_lease(self, office_key: str, owner: str) -> None: ...
+    def release_lease(self, owner: TokenOwner, holder: str) -> None: ...
 
 
 class RateBuckets(Protocol):

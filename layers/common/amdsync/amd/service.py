@@ -89,7 +89,12 @@ def build_advancedmd(
         ),
     )
     tokens = TokenManager(
-        scope, authenticator, token_cache, clock, policy=token_policy, metrics=sink
+        credentials.token_owner,
+        authenticator,
+        token_cache,
+        clock,
+        policy=token_policy,
+        metrics=sink,
     )
     client = AmdClient(
         tokens=tokens, transport=wire, gate=gate, clock=clock, options=opts, metrics=sink

@@ -19,6 +19,7 @@ from amdsync.amd.errors import (
     AmdError,
     ConnectionFailed,
     ServerError,
+    ServerUnreachable,
     TimeoutError_,
     classify_fault,
     classify_http,
@@ -122,8 +123,11 @@ class Transport:
         try:
             response = self._client.request(method, url, headers=headers, json=json, params=params)
         # `from None`: httpx exceptions hold the request, whose headers carry the token.
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout):
+        except (httpx.ConnectError, httpx.ConnectTimeout):
             # The request never left: safe to retry even a create.
+            raise ServerUnreachable() from None
+        except httpx.PoolTimeout:
+            # Never left either, but our own pool was busy: says nothing about the server.
             raise ConnectionFailed() from None
         except httpx.TimeoutException:
             raise TimeoutError_(maybe_committed=committed) from None

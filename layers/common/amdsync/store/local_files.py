@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from amdsync.domain.token_keys import TokenOwner, token_cache_key
+
 _PRIVATE_FILE = 0o600
 _PRIVATE_DIR = 0o700
 
@@ -86,10 +88,10 @@ class FileTokenCache:
         self._file = _LockedJson(path)
         self._now = now or (lambda: datetime.now(UTC))
 
-    def load(self, office_key: str) -> FileToken | None:
+    def load(self, owner: TokenOwner) -> FileToken | None:
         with self._file.edit() as data:
             _prune_tokens(data, self._now())
-            entry = data.get("tokens", {}).get(office_key)
+            entry = data.get("tokens", {}).get(token_cache_key(owner))
             if entry is None:
                 return None
             return FileToken(
@@ -101,7 +103,7 @@ class FileTokenCache:
 
     def save(
         self,
-        office_key: str,
+        owner: TokenOwner,
         *,
         token: str,
         webserver: str,
@@ -109,33 +111,36 @@ class FileTokenCache:
         expires_at: datetime,
     ) -> None:
         with self._file.edit() as data:
-            data.setdefault("tokens", {})[office_key] = {
+            data.setdefault("tokens", {})[token_cache_key(owner)] = {
                 "token": token,
                 "webserver": webserver,
                 "issuedAt": issued_at.isoformat(),
                 "expiresAt": expires_at.isoformat(),
             }
 
-    def discard(self, office_key: str, token: str) -> None:
+    def discard(self, owner: TokenOwner, token: str) -> None:
+        key = token_cache_key(owner)
         with self._file.edit() as data:
             tokens = data.get("tokens", {})
-            if tokens.get(office_key, {}).get("token") == token:
-                del tokens[office_key]
+            if tokens.get(key, {}).get("token") == token:
+                del tokens[key]
 
-    def try_lease(self, office_key: str, owner: str, now: datetime, until: datetime) -> bool:
+    def try_lease(self, owner: TokenOwner, holder: str, now: datetime, until: datetime) -> bool:
+        key = token_cache_key(owner)
         with self._file.edit() as data:
             leases = data.setdefault("leases", {})
-            held = leases.get(office_key)
-            if held and held[0] != owner and held[1] > now.timestamp():
+            held = leases.get(key)
+            if held and held[0] != holder and held[1] > now.timestamp():
                 return False
-            leases[office_key] = [owner, until.timestamp()]
+            leases[key] = [holder, until.timestamp()]
             return True
 
-    def release_lease(self, office_key: str, owner: str) -> None:
+    def release_lease(self, owner: TokenOwner, holder: str) -> None:
+        key = token_cache_key(owner)
         with self._file.edit() as data:
             leases = data.get("leases", {})
-            if leases.get(office_key, [None])[0] == owner:
-                del leases[office_key]
+            if leases.get(key, [None])[0] == holder:
+                del leases[key]
 
 
 def _prune_tokens(data: dict[str, Any], now: datetime) -> None:

@@ -1,8 +1,9 @@
 """DynamoDB token cache (control table) with a conditional-write login lease.
 
-Implements `amdsync.amd.ports.TokenCache` structurally. One item per office key holds the token
-(`sk="TOKEN"`); the lease is a sibling item (`sk="TOKEN#LEASE"`) so taking it never rewrites the
-token. The table has SSE on (template); the token is never logged or returned by any API.
+Implements `amdsync.amd.ports.TokenCache` structurally. One item per token owner (login URL +
+office key + username, keyed by `token_cache_key`) holds the token (`sk="TOKEN"`); the lease is
+a sibling item (`sk="TOKEN#LEASE"`) so taking it never rewrites the token. The table has SSE on
+(template); the token is never logged or returned by any API.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from amdsync.domain.token_keys import TokenOwner, token_cache_key
 from amdsync.store.amd_keys import epoch, office_pk
 
 if TYPE_CHECKING:
@@ -32,6 +34,10 @@ class StoredToken:
     expires_at: datetime
 
 
+def _pk(owner: TokenOwner) -> str:
+    return office_pk(token_cache_key(owner))
+
+
 def _conditional_failed(exc: ClientError) -> bool:
     return bool(exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
 
@@ -40,9 +46,9 @@ class DynamoTokenCache:
     def __init__(self, table: Table) -> None:
         self._table = table
 
-    def load(self, office_key: str) -> StoredToken | None:
+    def load(self, owner: TokenOwner) -> StoredToken | None:
         item = self._table.get_item(
-            Key={"pk": office_pk(office_key), "sk": TOKEN_SK}, ConsistentRead=True
+            Key={"pk": _pk(owner), "sk": TOKEN_SK}, ConsistentRead=True
         ).get("Item")
         if not item:
             return None
@@ -55,7 +61,7 @@ class DynamoTokenCache:
 
     def save(
         self,
-        office_key: str,
+        owner: TokenOwner,
         *,
         token: str,
         webserver: str,
@@ -64,7 +70,7 @@ class DynamoTokenCache:
     ) -> None:
         self._table.put_item(
             Item={
-                "pk": office_pk(office_key),
+                "pk": _pk(owner),
                 "sk": TOKEN_SK,
                 "token": token,
                 "webserver": webserver,
@@ -74,10 +80,10 @@ class DynamoTokenCache:
             }
         )
 
-    def discard(self, office_key: str, token: str) -> None:
+    def discard(self, owner: TokenOwner, token: str) -> None:
         try:
             self._table.delete_item(
-                Key={"pk": office_pk(office_key), "sk": TOKEN_SK},
+                Key={"pk": _pk(owner), "sk": TOKEN_SK},
                 ConditionExpression="#t = :t",
                 ExpressionAttributeNames={"#t": "token"},
                 ExpressionAttributeValues={":t": token},
@@ -86,14 +92,14 @@ class DynamoTokenCache:
             if not _conditional_failed(exc):
                 raise  # a newer token is there: keep it
 
-    def try_lease(self, office_key: str, owner: str, now: datetime, until: datetime) -> bool:
-        values: dict[str, Any] = {":now": epoch(now), ":owner": owner}
+    def try_lease(self, owner: TokenOwner, holder: str, now: datetime, until: datetime) -> bool:
+        values: dict[str, Any] = {":now": epoch(now), ":owner": holder}
         try:
             self._table.put_item(
                 Item={
-                    "pk": office_pk(office_key),
+                    "pk": _pk(owner),
                     "sk": LEASE_SK,
-                    "owner": owner,
+                    "owner": holder,
                     "leaseUntil": epoch(until),
                     "expiresAt": epoch(until + _TTL_SLACK),
                 },
@@ -109,13 +115,13 @@ class DynamoTokenCache:
             raise
         return True
 
-    def release_lease(self, office_key: str, owner: str) -> None:
+    def release_lease(self, owner: TokenOwner, holder: str) -> None:
         try:
             self._table.delete_item(
-                Key={"pk": office_pk(office_key), "sk": LEASE_SK},
+                Key={"pk": _pk(owner), "sk": LEASE_SK},
                 ConditionExpression="#o = :owner",
                 ExpressionAttributeNames={"#o": "owner"},
-                ExpressionAttributeValues={":owner": owner},
+                ExpressionAttributeValues={":owner": holder},
             )
         except ClientError as exc:
             if not _conditional_failed(exc):

@@ -25,6 +25,7 @@ from amdsync.sync.context import SyncContext
 from amdsync.sync.failures import describe
 from amdsync.sync.journal import Journal, Operation, new_id
 from amdsync.sync.merge import merge_with_amd
+from amdsync.sync.moves import follow_moves
 from amdsync.sync.ports import AmdAppointment
 from amdsync.sync.resolve import ReverseMappings
 
@@ -99,6 +100,7 @@ class PullRun:
             summary.error_code = SyncErrorCode.MASS_CHANGE_BLOCKED
             self._ctx.metrics.count("MassChangeBlocked")
             return summary
+        visits = follow_moves(self._ctx, visits)
         reverse = ReverseMappings(self._ctx.mappings)
         known_unlinked = {u.advanced_md_visit_id for u in self._ctx.appointments.list_unlinked()}
         for visit in visits:
@@ -166,8 +168,8 @@ class PullRun:
             return
         for _ in range(MAX_STALE_RETRIES):
             stored = self._ctx.appointments.get(owner)
-            if stored is None:
-                return
+            if stored is None or stored.value.advanced_md_visit_id != visit.visit_id:
+                return  # gone, or re-linked to the visit AMD moved it to
             amd_values = amd_snapshot(visit, reverse, self._ctx.practice_time, stored.value)
             merged = merge_with_amd(self._ctx, stored.value, amd_values, pushing=False)
             record = merged.record

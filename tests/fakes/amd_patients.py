@@ -1,5 +1,6 @@
 """The `AmdPatients` half of the fake AdvancedMD: find by name + DOB, add with duplicate
-detection (returning the existing id, as the adapter does on AMD's duplicate fault), update."""
+detection (returning the existing id, as the adapter does on AMD's duplicate fault), update of
+every demographic the product keeps (name, DOB, sex, phone, address)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,10 @@ class StoredPatient:
     profile_id: str
     ehr_patient_id: str | None
     updates: int = 0
+    sex: str = "U"
+    phone: str = ""
+    # line1, city, state, zip as AMD stores them (upper-cased)
+    address: tuple[str, str, str, str] = ("", "", "", "")
 
 
 class FakeAmdPatients:
@@ -69,14 +74,11 @@ class FakeAmdPatients:
             return existing.amd_id
         amd_id = str(self._next_patient)
         self._next_patient += 1
-        self.patients[amd_id] = StoredPatient(
-            amd_id,
-            demographics.first_name.upper(),  # AMD upper-cases stored text
-            demographics.last_name.upper(),
-            demographics.date_of_birth,
-            profile_id,
-            ehr_patient_id,
+        patient = StoredPatient(
+            amd_id, "", "", demographics.date_of_birth, profile_id, ehr_patient_id
         )
+        _apply(patient, demographics)
+        self.patients[amd_id] = patient
         return amd_id
 
     @amd_call
@@ -84,9 +86,7 @@ class FakeAmdPatients:
         patient = self.patients.get(amd_patient_id)
         if patient is None:
             raise NotFound(amd_code=4130)
-        patient.first_name = demographics.first_name.upper()
-        patient.last_name = demographics.last_name.upper()
-        patient.date_of_birth = demographics.date_of_birth
+        _apply(patient, demographics)
         patient.updates += 1
 
     def person_adds_patient(self, first: str, last: str, dob: date) -> str:
@@ -104,3 +104,14 @@ class FakeAmdPatients:
             ):
                 return patient
         return None
+
+
+def _apply(patient: StoredPatient, demographics: PatientDemographics) -> None:
+    """Store the demographics as AMD would: text upper-cased."""
+    address = demographics.address
+    patient.first_name = demographics.first_name.upper()
+    patient.last_name = demographics.last_name.upper()
+    patient.date_of_birth = demographics.date_of_birth
+    patient.sex = demographics.sex
+    patient.phone = demographics.phone
+    patient.address = (address.line1.upper(), address.city.upper(), address.state, address.zip)

@@ -95,6 +95,17 @@ class FakePatients(VersionedStore[PatientSyncRecord]):
     def __init__(self) -> None:
         super().__init__()
         self.demographics: dict[str, PatientDemographics] = {}
+        self._before: dict[str, list[Callable[[], None]]] = {}
+
+    def before_next(self, method: str, action: Callable[[], None]) -> None:
+        """Run `action` (a concurrent writer) just before the next call of `method`
+        (`put_demographics` or `forget_demographics`)."""
+        self._before.setdefault(method, []).append(action)
+
+    def _interleave(self, method: str) -> None:
+        actions = self._before.get(method)
+        if actions:
+            actions.pop(0)()
 
     def get(self, patient_id: str) -> Versioned[PatientSyncRecord] | None:
         return self._get(patient_id)
@@ -106,13 +117,23 @@ class FakePatients(VersionedStore[PatientSyncRecord]):
         return [v.value for v in self.items.values()]
 
     def put_demographics(self, patient_id: str, demographics: PatientDemographics) -> None:
+        """Conditional like DynamoPatients: only a newer version, or a replay of the same."""
+        self._interleave("put_demographics")
+        held = self.demographics.get(patient_id)
+        replay = held == demographics
+        if held is not None and held.ehr_version >= demographics.ehr_version and not replay:
+            raise StaleWriteError(patient_id)
         self.demographics[patient_id] = demographics
 
     def get_demographics(self, patient_id: str) -> PatientDemographics | None:
         return self.demographics.get(patient_id)
 
-    def forget_demographics(self, patient_id: str) -> None:
-        self.demographics.pop(patient_id, None)
+    def forget_demographics(self, patient_id: str, ehr_version: int) -> None:
+        """Only what a sync sent (that version or older): a newer registration stays."""
+        self._interleave("forget_demographics")
+        held = self.demographics.get(patient_id)
+        if held is not None and held.ehr_version <= ehr_version:
+            del self.demographics[patient_id]
 
     def record(self, patient_id: str) -> PatientSyncRecord:
         return self.items[patient_id].value

@@ -82,7 +82,14 @@ def test_tables_have_point_in_time_recovery_and_encryption(
 
 
 @pytest.mark.parametrize(
-    ("table", "has_ttl"), [("LogsTable", True), ("CacheTable", True), ("AuditTable", False)]
+    ("table", "has_ttl"),
+    [
+        ("LogsTable", True),
+        ("CacheTable", True),
+        ("AuditTable", False),
+        # Only the PHI (DEMOGRAPHICS) items expire there, as a backstop to their deletion.
+        ("SyncStateTable", True),
+    ],
 )
 def test_ttl_where_retention_is_limited(
     template: dict[str, Any], table: str, has_ttl: bool

@@ -38,6 +38,7 @@ from amdsync.store.queue import SqsDeadLetters, SqsJobQueue
 from amdsync.store.rate_buckets import DynamoRateBuckets
 from amdsync.store.token_cache import DynamoTokenCache
 from amdsync.sync.amd_adapter import AdvancedMDAdapter, CountingMetrics
+from amdsync.sync.amd_patient_adapter import AdvancedMDPatients
 from amdsync.sync.context import SyncContext
 from amdsync.sync.metrics import MetricsSink
 from amdsync.web.views import BudgetView, ConnectionInfo, ConnectionReport, LookupItem
@@ -171,7 +172,7 @@ class Services:
             bulk_jobs=DynamoBulkJobs(control, practice),
             queue=self.queue,
             scheduler=adapter,
-            amd_patients=adapter,
+            amd_patients=AdvancedMDPatients(self.amd),
             metrics=self.metrics,
             amd_calls=adapter,
         )

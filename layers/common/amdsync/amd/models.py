@@ -126,6 +126,9 @@ class Patient(_Model):
     profile_id: str | None = None
     additional_mrn: str | None = None
     attributes: dict[str, str] = Field(default_factory=dict, repr=False)
+    # The `address` and `contactinfo` child elements' attributes (empty values left out).
+    address: dict[str, str] = Field(default_factory=dict, repr=False)
+    contact: dict[str, str] = Field(default_factory=dict, repr=False)
 
 
 class Visit(_Model):

@@ -71,14 +71,18 @@ class PatientsApi:
         patient_id: str,
         changes: Mapping[str, tuple[str, str]],
         *,
+        address_changes: Mapping[str, tuple[str, str]] | None = None,
         contact_changes: Mapping[str, tuple[str, str]] | None = None,
         force: bool = False,
     ) -> SavedPatient:
         """`updatepatient` with `{field: (old, new)}`; a stale `old` raises ConcurrentEdit (4106).
 
-        `force=True` drops the `o_` values and overwrites (§3.7).
+        Address and contact fields go in their own child elements, with their own `o_`
+        values. `force=True` drops the `o_` values and overwrites (§3.7).
         """
         row: dict[str, Any] = element(id=patient_id, **_pairs(changes, force))
+        if address_changes:
+            row["address"] = element(**_pairs(address_changes, force))
         if contact_changes:
             row["contactinfo"] = element(**_pairs(contact_changes, force))
         attrs = {"force": "1"} if force else None

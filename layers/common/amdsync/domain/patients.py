@@ -94,4 +94,15 @@ class PatientSyncRecord(SyncState):
     advanced_md_patient_id: AmdId | None = Field(default=None, alias="advancedMDPatientId")
     # The ehrVersion of the last demographics registered; older PUTs are ignored, not applied.
     ehr_version: NonNegativeStrictInt | None = None
+    # Fingerprint of what was registered under `ehr_version` (synced or not): a PUT reusing that
+    # version with other content is refused (SPEC §9.1), a replay of it is a no-op.
+    registered_hash: Sha256Hex | None = None
+    # Fingerprint of what AMD was last sent: a registration that differs needs an AMD update.
     demographics_hash: Sha256Hex | None = None
+
+    def registered_fingerprint(self) -> str | None:
+        """What the EHR registered under `ehr_version`; records written before that was kept
+        have only the synced fingerprint, which is that version's once synced."""
+        if self.registered_hash is not None:
+            return self.registered_hash
+        return self.demographics_hash if self.is_synced else None

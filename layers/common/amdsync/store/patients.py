@@ -3,23 +3,46 @@
 Demographics are PHI: they live in their own item (encrypted at rest by the table's KMS SSE),
 are read only by the patient sync, and are deleted once the patient is in AMD (SPEC §3: held
 only as long as needed). The record keeps their hash, so a later PUT with changes is noticed.
+
+The item carries the `ehrVersion` and fingerprint it holds, so writes are conditional on them:
+an older registration arriving last never replaces a newer one, and a sync forgets only the
+version it sent, never a newer registration that arrived meanwhile.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
 
-from amdsync.domain.concurrency import Versioned
+from amdsync.domain.concurrency import StaleWriteError, Versioned
 from amdsync.domain.patients import PatientDemographics, PatientSyncRecord
 from amdsync.store import keys
-from amdsync.store.dynamo import from_dynamo, put_versioned, query_all, to_dynamo
+from amdsync.store.amd_keys import epoch
+from amdsync.store.dynamo import (
+    from_dynamo,
+    is_condition_failure,
+    put_versioned,
+    query_all,
+    to_dynamo,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
 DEMOGRAPHICS = "DEMOGRAPHICS"
+# A backstop, not the rule: the sync deletes demographics as soon as AMD has them. This only
+# bounds how long PHI can outlive a sync that never finishes (a week covers a long weekend
+# plus a few days of failing retries); a later PUT with a new version stores them again.
+DEMOGRAPHICS_TTL = timedelta(days=7)
+# Written only by a newer registration, or by a replay of the same one.
+_NEWER_OR_SAME = (
+    "attribute_not_exists(ehrVersion) OR ehrVersion < :version"
+    " OR (ehrVersion = :version AND fingerprint = :fingerprint)"
+)
+_NOT_NEWER = "attribute_not_exists(ehrVersion) OR ehrVersion <= :version"
 
 
 class DynamoPatients:
@@ -51,12 +74,32 @@ class DynamoPatients:
         return [PatientSyncRecord.model_validate(from_dynamo(i["data"])) for i in items]
 
     def put_demographics(self, patient_id: str, demographics: PatientDemographics) -> None:
+        """Hold the demographics to sync; StaleWriteError when a newer version is held, or the
+        same version with other content."""
+        fingerprint = demographics.fingerprint()
         item = {
             "pk": keys.patient(self._practice, patient_id),
             "sk": DEMOGRAPHICS,
+            "ehrVersion": demographics.ehr_version,
+            "fingerprint": fingerprint,
+            # Real time, not the product's clock: DynamoDB judges TTLs by real time.
+            "expiresAt": epoch(datetime.now(UTC) + DEMOGRAPHICS_TTL),
             "data": demographics.model_dump(mode="json"),
         }
-        self._table.put_item(Item=to_dynamo(item))
+        values: dict[str, str | int] = {
+            ":version": demographics.ehr_version,
+            ":fingerprint": fingerprint,
+        }
+        try:
+            self._table.put_item(
+                Item=to_dynamo(item),
+                ConditionExpression=_NEWER_OR_SAME,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise StaleWriteError(item["pk"]) from None
+            raise
 
     def get_demographics(self, patient_id: str) -> PatientDemographics | None:
         key = {"pk": keys.patient(self._practice, patient_id), "sk": DEMOGRAPHICS}
@@ -65,6 +108,16 @@ class DynamoPatients:
             return None
         return PatientDemographics.model_validate(from_dynamo(item["data"]))
 
-    def forget_demographics(self, patient_id: str) -> None:
+    def forget_demographics(self, patient_id: str, ehr_version: int) -> None:
+        """Delete the demographics a sync sent (`ehr_version` or older); a newer registration
+        that arrived meanwhile is kept for its own sync."""
         key = {"pk": keys.patient(self._practice, patient_id), "sk": DEMOGRAPHICS}
-        self._table.delete_item(Key=key)
+        try:
+            self._table.delete_item(
+                Key=key,
+                ConditionExpression=_NOT_NEWER,
+                ExpressionAttributeValues={":version": ehr_version},
+            )
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise

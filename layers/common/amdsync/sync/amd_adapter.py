@@ -1,14 +1,15 @@
-"""The sync ports (AmdScheduler, AmdPatients, CallCounter) over the AdvancedMD client.
+"""The sync ports AmdScheduler and CallCounter over the AdvancedMD client (AmdPatients is
+`amd_patient_adapter`).
 
-Translates between AMD's shapes (REST appointments, XMLRPC visit rows with names and codes,
-LAST,FIRST patient names) and the sync's `AmdAppointment` in AMD ids and local wall time.
+Translates between AMD's shapes (REST appointments, XMLRPC visit rows with names and codes)
+and the sync's `AmdAppointment` in AMD ids and local wall time.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from amdsync.amd.errors import ConcurrentEdit, DuplicatePatient, NotFound
+from amdsync.amd.errors import NotFound
 from amdsync.amd.models import (
     Appointment,
     AppointmentType,
@@ -19,13 +20,10 @@ from amdsync.amd.models import (
 )
 from amdsync.amd.readers import local_datetime
 from amdsync.amd.service import AdvancedMD
-from amdsync.domain.patients import PatientDemographics
-from amdsync.domain.timefmt import format_amd_date, parse_amd_date
 from amdsync.sync.ports import (
     AmdAppointment,
     Booking,
     DayVisits,
-    PatientSearch,
     VisitChanges,
 )
 
@@ -178,79 +176,6 @@ class AdvancedMDAdapter:
             confirmed=local_datetime(visit.fields.get(CONFIRMED)) is not None,
             charges_posted=visit.fields.get(CHARGES) == "1",
         )
-
-    # ------------------------------------------------------------------ patients
-
-    def find_patient(self, search: PatientSearch) -> str | None:
-        name = f"{search.last_name},{search.first_name}".upper()
-        for patient in self._amd.patients.lookup("name", name):
-            if patient.dob and parse_amd_date(patient.dob) == search.date_of_birth:
-                return patient.id
-        return None
-
-    def add_patient(
-        self, demographics: PatientDemographics, profile_id: str, ehr_patient_id: str
-    ) -> str:
-        patient = {
-            "name": f"{demographics.last_name},{demographics.first_name}",
-            "sex": demographics.sex,
-            "dob": format_amd_date(demographics.date_of_birth),
-            "relationship": "1",
-            "hipaarelationship": "18",
-            "profile": profile_id,
-            "finclass": "",
-            "insorder": "",
-            "additionalmrn": ehr_patient_id,
-        }
-        address = {
-            "address1": "",
-            "address2": demographics.address.line1,
-            "city": demographics.address.city,
-            "state": demographics.address.state,
-            "zip": demographics.address.zip,
-        }
-        contact = {"homephone": _phone(demographics.phone)}
-        try:
-            return self._amd.patients.add(patient, address=address, contact=contact).id
-        except DuplicatePatient:
-            # Name + DOB (or chart/SSN) already in AMD: link that patient, never force a copy.
-            search = PatientSearch(
-                demographics.last_name, demographics.first_name, demographics.date_of_birth
-            )
-            found = self.find_patient(search)
-            if found is None:
-                raise
-            return found
-
-    def update_patient(self, amd_patient_id: str, demographics: PatientDemographics) -> None:
-        """Send the EHR's demographics (the EHR owns them). 4106 means someone edited the
-        patient in AMD between our read and our write: read again and retry once; a second
-        4106 propagates (a business error on the patient record)."""
-        for attempt in range(2):
-            try:
-                self._update_patient_once(amd_patient_id, demographics)
-                return
-            except ConcurrentEdit:
-                if attempt:
-                    raise
-
-    def _update_patient_once(self, amd_patient_id: str, demographics: PatientDemographics) -> None:
-        current = self._amd.patients.demographic(amd_patient_id)
-        if current is None:
-            raise NotFound(amd_code=4130)
-        wanted = {
-            "name": f"{demographics.last_name},{demographics.first_name}".upper(),
-            "sex": demographics.sex,
-            "dob": format_amd_date(demographics.date_of_birth),
-        }
-        present = {"name": current.name or "", "sex": current.sex or "", "dob": current.dob or ""}
-        changes = {k: (present[k], v) for k, v in wanted.items() if present[k].upper() != v.upper()}
-        if changes:
-            self._amd.patients.update(amd_patient_id, changes)
-
-
-def _phone(digits: str) -> str:
-    return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
 
 
 def _by_code(items: list[Profile] | list[Facility], code: str | None) -> str | None:

@@ -50,28 +50,59 @@ class Intake:
         for _ in range(MAX_STALE_RETRIES):
             stored = self._ctx.patients.get(patient_id)
             record = stored.value if stored else PatientSyncRecord(patient_id=patient_id)
-            if record.ehr_version is not None and demographics.ehr_version < record.ehr_version:
-                return Accepted(record, applied=False, queued=None)
-            if record.is_synced and demographics.fingerprint() == record.demographics_hash:
-                return Accepted(record, applied=False, queued=None)
-            self._ctx.patients.put_demographics(patient_id, demographics)
-            pending = record.model_copy(
-                update={
-                    # Kept from registration on, so an older PUT arriving before the sync is
-                    # recognised as stale instead of overwriting newer demographics.
-                    "ehr_version": demographics.ehr_version,
-                    "amd_sync_status": "pending",
-                    "amd_sync_error": None,
-                    "amd_sync_error_code": None,
-                }
-            )
+            expected = stored.version if stored else None
+            known = _known_version(patient_id, record, demographics)
+            if known is not None:
+                return known
             try:
-                self._ctx.patients.save(pending, stored.version if stored else None)
+                return self._register_newer(record, expected, demographics)
             except StaleWriteError:
                 continue
-            queued = self._enqueue("patient", patient_id, demographics.ehr_version)
-            return Accepted(pending, applied=True, queued=queued)
         raise StaleWriteError(patient_id)
+
+    def _register_newer(
+        self, record: PatientSyncRecord, expected: int | None, demographics: PatientDemographics
+    ) -> Accepted[PatientSyncRecord]:
+        """Store a newer version; StaleWriteError when another write came first (decide again)."""
+        fingerprint = demographics.fingerprint()
+        # Kept from registration on, so an older PUT arriving before the sync is recognised as
+        # stale, and this version with other content as reused.
+        registered = record.model_copy(
+            update={"ehr_version": demographics.ehr_version, "registered_hash": fingerprint}
+        )
+        if record.is_synced and fingerprint == record.demographics_hash:
+            # AMD already holds these demographics: no PHI to keep, no job.
+            self._ctx.patients.save(registered, expected)
+            return Accepted(registered, applied=False, queued=None)
+        if not self._hold_demographics(record.patient_id, demographics):
+            return Accepted(record, applied=False, queued=None, stale=True)
+        pending = registered.model_copy(
+            update={
+                "amd_sync_status": "pending",
+                "amd_sync_error": None,
+                "amd_sync_error_code": None,
+            }
+        )
+        self._ctx.patients.save(pending, expected)
+        queued = self._enqueue("patient", record.patient_id, demographics.ehr_version)
+        return Accepted(pending, applied=True, queued=queued)
+
+    def _hold_demographics(self, patient_id: str, demographics: PatientDemographics) -> bool:
+        """Store the demographics for the sync; False when a newer registration holds its own.
+
+        The write is conditional on the held version, because between reading the record and
+        this write another PUT may have stored newer demographics (its record comes after).
+        """
+        try:
+            self._ctx.patients.put_demographics(patient_id, demographics)
+            return True
+        except StaleWriteError:
+            held = self._ctx.patients.get_demographics(patient_id)
+            if held is None or held.ehr_version < demographics.ehr_version:
+                raise  # gone or replaced since the refusal: decide again from the record
+            if held.ehr_version == demographics.ehr_version:
+                raise VersionReusedError(patient_id) from None
+            return False
 
     def register_appointment(
         self, appointment_id: str, desired: DesiredAppointment
@@ -191,4 +222,19 @@ def _seen_version(
         return None
     if record.ehr_digest not in (None, digest) and not changes_nothing:
         raise VersionReusedError(record.appointment_id)
+    return Accepted(record, applied=False, queued=None)
+
+
+def _known_version(
+    patient_id: str, record: PatientSyncRecord, demographics: PatientDemographics
+) -> Accepted[PatientSyncRecord] | None:
+    """The answer when this `ehrVersion` is not new (SPEC §9.1), else None: an older one is
+    stale, the same one is a replay, or a reuse when its content differs."""
+    if record.ehr_version is None or demographics.ehr_version > record.ehr_version:
+        return None
+    if demographics.ehr_version < record.ehr_version:
+        return Accepted(record, applied=False, queued=None, stale=True)
+    registered = record.registered_fingerprint()
+    if registered is not None and registered != demographics.fingerprint():
+        raise VersionReusedError(patient_id)
     return Accepted(record, applied=False, queued=None)

@@ -5,8 +5,9 @@ Names and dates of birth go to AMD and nowhere else: not to logs, metrics or syn
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from amdsync.domain.concurrency import StaleWriteError
 from amdsync.domain.errors import SyncErrorCode
 from amdsync.domain.mappings import MappingKind
 from amdsync.domain.patients import PatientDemographics, PatientSyncRecord
@@ -16,6 +17,7 @@ from amdsync.sync.journal import Journal, Operation, new_id
 from amdsync.sync.ports import PatientSearch
 
 LEASE_SECONDS = 60
+MAX_SAVE_ATTEMPTS = 5
 
 
 class PatientBusy(Exception):
@@ -80,21 +82,28 @@ class PatientSync:
         elif demographics.fingerprint() != record.demographics_hash:
             self._ctx.amd_patients.update_patient(amd_id, demographics)
             op.operation = "update"
-        synced = PatientSyncRecord(
-            patient_id=patient_id,
-            advanced_md_patient_id=amd_id,
-            ehr_version=demographics.ehr_version,
-            demographics_hash=demographics.fingerprint(),
-            amd_sync_status="synced",
-            attempts=0,
-            last_synced_to_amd=self._ctx.clock.now(),
-        )
-        self._ctx.patients.save(synced, stored.version if stored else None)
-        # Held only as long as needed to sync (SPEC §3); the digest above detects later edits.
-        self._ctx.patients.forget_demographics(patient_id)
+        self._save_synced(patient_id, amd_id, demographics)
+        # Held only as long as needed to sync (SPEC §3); the digest kept detects later edits.
+        # Only what was sent: a newer registration that arrived meanwhile waits for its job.
+        self._ctx.patients.forget_demographics(patient_id, demographics.ehr_version)
         op.amd_calls = self._ctx.amd_calls.calls_made() - calls_before
         self._journal.finish(op, "success")
         return amd_id
+
+    def _save_synced(self, patient_id: str, amd_id: str, demographics: PatientDemographics) -> None:
+        """Record what AMD now holds. A registration may have landed since our read: merge
+        into it (never lose the AMD id of a patient just created: a retry would find no match
+        for new demographics and create a duplicate)."""
+        for _ in range(MAX_SAVE_ATTEMPTS):
+            stored = self._ctx.patients.get(patient_id)
+            base = stored.value if stored else PatientSyncRecord(patient_id=patient_id)
+            synced = _synced(base, amd_id, demographics, self._ctx.clock.now())
+            try:
+                self._ctx.patients.save(synced, stored.version if stored else None)
+                return
+            except StaleWriteError:
+                continue
+        raise StaleWriteError(patient_id)
 
     def _find_or_create(
         self, patient_id: str, demographics: PatientDemographics, profile_id: str | None
@@ -128,3 +137,24 @@ class PatientSync:
             }
         )
         self._ctx.patients.save(failed, stored.version if stored else None)
+
+
+def _synced(
+    base: PatientSyncRecord, amd_id: str, sent: PatientDemographics, now: datetime
+) -> PatientSyncRecord:
+    """`base` once AMD holds `sent`; still pending when a newer version was registered since."""
+    newer = base.ehr_version is not None and base.ehr_version > sent.ehr_version
+    fingerprint = sent.fingerprint()
+    return base.model_copy(
+        update={
+            "advanced_md_patient_id": amd_id,
+            "demographics_hash": fingerprint,
+            "ehr_version": base.ehr_version if newer else sent.ehr_version,
+            "registered_hash": base.registered_hash if newer else fingerprint,
+            "amd_sync_status": "pending" if newer else "synced",
+            "amd_sync_error": None,
+            "amd_sync_error_code": None,
+            "attempts": 0,
+            "last_synced_to_amd": now,
+        }
+    )

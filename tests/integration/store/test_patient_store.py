@@ -1,0 +1,98 @@
+"""The patients repository against moto: the DEMOGRAPHICS item (PHI) is written only by a newer
+registration (or a replay of the same one), forgotten only up to the version a sync sent, and
+always carries a TTL as a backstop."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from amdsync.domain.concurrency import StaleWriteError
+from amdsync.domain.patients import PatientDemographics
+from amdsync.store.patients import DynamoPatients
+
+PATIENT = "P-100"
+DAY = 24 * 3600
+
+
+def demographics(version: int, **overrides: Any) -> PatientDemographics:
+    values: dict[str, Any] = {
+        "firstName": "Ada",
+        "lastName": "Sample",
+        "dateOfBirth": "1980-04-02",
+        "sex": "F",
+        "phone": "5555550100",
+        "address": {"line1": "1 Main St", "city": "Salt Lake City", "state": "UT", "zip": "84101"},
+        "ehrVersion": version,
+        **overrides,
+    }
+    return PatientDemographics.model_validate(values)
+
+
+@pytest.fixture
+def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        ddb = boto3.resource("dynamodb", region_name="us-east-1")
+        yield ddb.create_table(
+            TableName="sync-state",
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+
+
+def _held_version(patients: DynamoPatients) -> int | None:
+    held = patients.get_demographics(PATIENT)
+    return None if held is None else held.ehr_version
+
+
+def test_an_older_version_is_refused_and_the_newer_kept(table: Any) -> None:
+    patients = DynamoPatients(table, "999999")
+    patients.put_demographics(PATIENT, demographics(2, lastName="Lovelace"))
+    with pytest.raises(StaleWriteError):
+        patients.put_demographics(PATIENT, demographics(1))
+    held = patients.get_demographics(PATIENT)
+    assert held is not None and (held.ehr_version, held.last_name) == (2, "Lovelace")
+    patients.put_demographics(PATIENT, demographics(3))
+    assert _held_version(patients) == 3
+
+
+def test_the_same_version_is_accepted_only_with_the_same_content(table: Any) -> None:
+    patients = DynamoPatients(table, "999999")
+    patients.put_demographics(PATIENT, demographics(2))
+    patients.put_demographics(PATIENT, demographics(2))  # a replay
+    with pytest.raises(StaleWriteError):
+        patients.put_demographics(PATIENT, demographics(2, phone="8015550199"))
+    held = patients.get_demographics(PATIENT)
+    assert held is not None and held.phone == "5555550100"
+
+
+def test_forgetting_keeps_a_newer_registration(table: Any) -> None:
+    patients = DynamoPatients(table, "999999")
+    patients.put_demographics(PATIENT, demographics(2))
+    patients.forget_demographics(PATIENT, 1)  # a sync of version 1 finishing late
+    assert _held_version(patients) == 2
+    patients.forget_demographics(PATIENT, 2)
+    assert patients.get_demographics(PATIENT) is None
+    patients.forget_demographics(PATIENT, 2)  # nothing held: still fine
+
+
+def test_demographics_expire_after_a_few_days_as_a_backstop(table: Any) -> None:
+    DynamoPatients(table, "999999").put_demographics(PATIENT, demographics(1))
+    (item,) = table.scan()["Items"]
+    expires = int(item["expiresAt"])
+    assert time.time() + 6 * DAY < expires <= time.time() + 8 * DAY

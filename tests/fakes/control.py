@@ -63,6 +63,7 @@ class FakeBulkJobs:
     def __init__(self) -> None:
         self.jobs: dict[str, Versioned[BulkJob]] = {}
         self.counters: dict[str, tuple[int, int]] = {}
+        self.counted: set[tuple[str, str]] = set()
 
     def create(self, job: BulkJob) -> None:
         if job.job_id in self.jobs:
@@ -79,8 +80,11 @@ class FakeBulkJobs:
         self.jobs[job.job_id] = Versioned(job, expected_version + 1)
         return expected_version + 1
 
-    def count(self, job_id: str, *, done: int = 0, failed: int = 0) -> None:
-        """Atomic increments, kept apart from the job body like the DynamoDB adapter."""
+    def count(self, job_id: str, entity_id: str, *, done: int = 0, failed: int = 0) -> None:
+        """Once per entity, kept apart from the job body like the DynamoDB adapter."""
+        if (job_id, entity_id) in self.counted:
+            return
+        self.counted.add((job_id, entity_id))
         old_done, old_failed = self.counters.get(job_id, (0, 0))
         self.counters[job_id] = (old_done + done, old_failed + failed)
 

@@ -15,7 +15,7 @@ from typing import Generic, TypeVar
 from amdsync.domain.appointments import AppointmentSyncRecord
 from amdsync.domain.concurrency import StaleWriteError, Versioned
 from amdsync.domain.patients import PatientDemographics, PatientSyncRecord
-from amdsync.domain.review import UnlinkedAmdAppointment
+from amdsync.domain.review import BookingInFlight, UnlinkedAmdAppointment
 from tests.fakes.failures import FaultPlan
 
 T = TypeVar("T")
@@ -54,6 +54,7 @@ class FakeAppointments(VersionedStore[AppointmentSyncRecord]):
         super().__init__()
         self.visit_owners: dict[str, str] = {}
         self.unlinked: dict[str, UnlinkedAmdAppointment] = {}
+        self.in_flight: dict[str, BookingInFlight] = {}
 
     def get(self, appointment_id: str) -> Versioned[AppointmentSyncRecord] | None:
         return self._get(appointment_id)
@@ -71,7 +72,10 @@ class FakeAppointments(VersionedStore[AppointmentSyncRecord]):
     def claim_visit(self, visit_id: str, appointment_id: str) -> str:
         """Create-only: the first claimant owns the visit id for good."""
         self.faults.before("claim_visit")
-        return self.visit_owners.setdefault(visit_id, appointment_id)
+        owner = self.visit_owners.setdefault(visit_id, appointment_id)
+        if owner == appointment_id:
+            self.unlinked.pop(visit_id, None)  # claimed: no longer for review
+        return owner
 
     def owner_of_visit(self, visit_id: str) -> str | None:
         return self.visit_owners.get(visit_id)
@@ -85,6 +89,15 @@ class FakeAppointments(VersionedStore[AppointmentSyncRecord]):
 
     def list_unlinked(self) -> list[UnlinkedAmdAppointment]:
         return list(self.unlinked.values())
+
+    def mark_in_flight(self, booking: BookingInFlight) -> None:
+        self.in_flight[booking.appointment_id] = booking
+
+    def clear_in_flight(self, appointment_id: str) -> None:
+        self.in_flight.pop(appointment_id, None)
+
+    def list_in_flight(self) -> list[BookingInFlight]:
+        return list(self.in_flight.values())
 
     def record(self, appointment_id: str) -> AppointmentSyncRecord:
         """Test helper: the stored record (KeyError if there is none)."""

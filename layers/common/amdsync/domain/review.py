@@ -40,6 +40,15 @@ class ConflictResolution(DomainModel):
     fields: dict[str, Literal["ehr", "amd"]] | None = None
 
 
+class BookingInFlight(DomainModel):
+    """A booking we asked AMD for and have not linked yet (between AMD's answer and our claim
+    of the visit id). A pull that sees that visit meanwhile knows it is ours, not unlinked."""
+
+    appointment_id: str = Field(max_length=128)
+    advanced_md_patient_id: str = Field(alias="advancedMDPatientId")
+    start: str  # AMD's practice-local wall time, as booked
+
+
 class UnlinkedAmdAppointment(DomainModel):
     """An AMD appointment seen by a pull that no EHR appointment maps to."""
 

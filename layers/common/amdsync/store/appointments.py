@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Key
@@ -9,8 +10,9 @@ from botocore.exceptions import ClientError
 
 from amdsync.domain.appointments import AppointmentSyncRecord
 from amdsync.domain.concurrency import Versioned
-from amdsync.domain.review import UnlinkedAmdAppointment
+from amdsync.domain.review import BookingInFlight, UnlinkedAmdAppointment
 from amdsync.store import keys
+from amdsync.store.amd_keys import epoch
 from amdsync.store.dynamo import (
     from_dynamo,
     is_condition_failure,
@@ -18,6 +20,9 @@ from amdsync.store.dynamo import (
     query_all,
     to_dynamo,
 )
+
+# Long past any booking's retries (the queue's retry budget is minutes to hours).
+IN_FLIGHT_TTL = timedelta(days=1)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -61,7 +66,7 @@ class DynamoAppointments:
         """Bind an AMD visit id to one appointment; returns the owner (ours or an earlier one).
 
         The conditional put makes `advancedMDVisitId` unique across records even when two
-        workers race.
+        workers race. A claimed visit is no longer unlinked, so its review item goes.
         """
         item = {
             "pk": keys.visit_owner(self._practice, visit_id),
@@ -74,7 +79,9 @@ class DynamoAppointments:
             if not is_condition_failure(exc):
                 raise
             owner = self.owner_of_visit(visit_id)
-            return owner if owner is not None else appointment_id
+            if owner not in (None, appointment_id):
+                return owner
+        self._table.delete_item(Key={"pk": keys.unlinked(self._practice), "sk": visit_id})
         return appointment_id
 
     def owner_of_visit(self, visit_id: str) -> str | None:
@@ -83,17 +90,42 @@ class DynamoAppointments:
         return None if item is None else str(item["appointmentId"])
 
     def record_unlinked(self, unlinked: UnlinkedAmdAppointment) -> None:
-        item = {
-            "pk": keys.unlinked(self._practice),
-            "sk": unlinked.advanced_md_visit_id,
-            "data": unlinked.model_dump(mode="json"),
-        }
-        self._table.put_item(Item=to_dynamo(item))
+        """Upsert; `firstSeen` is set by the first sighting only (later ones refresh the rest)."""
+        data = unlinked.model_dump(mode="json")
+        self._table.update_item(
+            Key={"pk": keys.unlinked(self._practice), "sk": unlinked.advanced_md_visit_id},
+            UpdateExpression="SET #data = :data, firstSeen = if_not_exists(firstSeen, :first)",
+            ExpressionAttributeNames={"#data": "data"},
+            ExpressionAttributeValues={":data": to_dynamo(data), ":first": data["firstSeen"]},
+        )
 
     def list_unlinked(self) -> list[UnlinkedAmdAppointment]:
         condition = Key("pk").eq(keys.unlinked(self._practice))
+        return [
+            UnlinkedAmdAppointment.model_validate(
+                {**from_dynamo(i["data"]), "firstSeen": i.get("firstSeen", i["data"]["firstSeen"])}
+            )
+            for i in query_all(self._table, condition)
+        ]
+
+    def mark_in_flight(self, booking: BookingInFlight) -> None:
+        """Before AMD is asked to book; cleared once the visit id is claimed. The TTL is a
+        backstop for a booking whose job was dead-lettered before it could clear it."""
+        item = {
+            "pk": keys.in_flight(self._practice),
+            "sk": booking.appointment_id,
+            "data": booking.model_dump(mode="json"),
+            "expiresAt": epoch(datetime.now(UTC) + IN_FLIGHT_TTL),
+        }
+        self._table.put_item(Item=to_dynamo(item))
+
+    def clear_in_flight(self, appointment_id: str) -> None:
+        self._table.delete_item(Key={"pk": keys.in_flight(self._practice), "sk": appointment_id})
+
+    def list_in_flight(self) -> list[BookingInFlight]:
+        condition = Key("pk").eq(keys.in_flight(self._practice))
         items = query_all(self._table, condition)
-        return [UnlinkedAmdAppointment.model_validate(from_dynamo(i["data"])) for i in items]
+        return [BookingInFlight.model_validate(from_dynamo(i["data"])) for i in items]
 
 
 def _versioned(item: dict[str, Any]) -> Versioned[AppointmentSyncRecord]:

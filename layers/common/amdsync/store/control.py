@@ -118,13 +118,34 @@ class DynamoBulkJobs:
     def save(self, job: BulkJob, expected_version: int) -> int:
         return self._write(job, expected_version)
 
-    def count(self, job_id: str, *, done: int = 0, failed: int = 0) -> None:
-        """Atomic progress increments from concurrent workers (no read-modify-write race)."""
-        self._table.update_item(
-            Key={"pk": keys.control(self._practice, "BULK"), "sk": job_id},
-            UpdateExpression="ADD progressDone :d, progressFailed :f",
-            ExpressionAttributeValues={":d": done, ":f": failed},
-        )
+    def count(self, job_id: str, entity_id: str, *, done: int = 0, failed: int = 0) -> None:
+        """Progress for one entity of the job, counted once however often its message is
+        delivered: a create-only marker and the increment commit together or not at all."""
+        table = self._table.name
+        marker = {"pk": keys.control(self._practice, f"BULK#{job_id}"), "sk": entity_id}
+        try:
+            self._table.meta.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": table,
+                            "Item": marker,
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": table,
+                            "Key": {"pk": keys.control(self._practice, "BULK"), "sk": job_id},
+                            "UpdateExpression": "ADD progressDone :d, progressFailed :f",
+                            "ExpressionAttributeValues": {":d": done, ":f": failed},
+                        }
+                    },
+                ]
+            )
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise  # a marker already there: this entity was counted by an earlier delivery
 
     def progress(self, job_id: str) -> tuple[int, int]:
         key = {"pk": keys.control(self._practice, "BULK"), "sk": job_id}

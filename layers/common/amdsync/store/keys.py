@@ -39,6 +39,11 @@ def unlinked(practice: str) -> str:
     return f"{practice}#UNLINKED"
 
 
+def in_flight(practice: str) -> str:
+    """Bookings sent to AMD whose visit id is not claimed yet."""
+    return f"{practice}#INFLIGHT"
+
+
 def mapping(practice: str, kind: str) -> str:
     return f"{practice}#MAPPING#{kind}"
 

@@ -103,6 +103,11 @@ class PullRun:
         visits = follow_moves(self._ctx, visits)
         reverse = ReverseMappings(self._ctx.mappings)
         known_unlinked = {u.advanced_md_visit_id for u in self._ctx.appointments.list_unlinked()}
+        # Our own bookings between AMD's answer and our claim are not unlinked AMD visits.
+        in_flight = {
+            (b.advanced_md_patient_id, b.start) for b in self._ctx.appointments.list_in_flight()
+        }
+        visits = [v for v in visits if (v.patient_id, v.start) not in in_flight or self._owned(v)]
         for visit in visits:
             try:
                 self._apply(visit, reverse, known_unlinked, summary)
@@ -116,6 +121,9 @@ class PullRun:
             self._ctx.watermark.advance(servertime, self._ctx.clock.now(), watermark.version)
         self._ctx.metrics.count("PullSucceeded")
         return summary
+
+    def _owned(self, visit: AmdAppointment) -> bool:
+        return self._ctx.appointments.owner_of_visit(visit.visit_id) is not None
 
     def _bootstrap(self) -> tuple[str | None, list[AmdAppointment]]:
         today = self._ctx.clock.now().astimezone(self._ctx.timezone).date()

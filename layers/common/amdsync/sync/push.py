@@ -20,6 +20,7 @@ from enum import StrEnum
 from amdsync.domain.appointments import AppointmentSyncRecord, SnapshotValue
 from amdsync.domain.concurrency import StaleWriteError, Versioned
 from amdsync.domain.errors import SyncErrorCode
+from amdsync.domain.review import BookingInFlight
 from amdsync.domain.status import EhrStatus, parse_ehr_status
 from amdsync.sync.amd_view import amd_snapshot, apply_status
 from amdsync.sync.context import SyncContext
@@ -145,11 +146,19 @@ class AppointmentPush:
         if visit_id is None:
             intent = record.model_copy(update={"create_intent_at": self._ctx.clock.now()})
             version = self._ctx.appointments.save(intent, stored.version)
+            self._ctx.appointments.mark_in_flight(
+                BookingInFlight(
+                    appointment_id=record.appointment_id,
+                    advanced_md_patient_id=patient_amd_id,
+                    start=booking.start,
+                )
+            )
             visit_id = self._ctx.scheduler.book(booking).visit_id
         owner = self._ctx.appointments.claim_visit(visit_id, record.appointment_id)
         if owner != record.appointment_id:
             raise SyncProblem(SyncErrorCode.AMD_REJECTED, f"visit {visit_id} belongs to {owner}")
         booked = self._store_visit(record, version, visit_id, patient_amd_id)
+        self._ctx.appointments.clear_in_flight(record.appointment_id)
         self._ctx.metrics.count("AppointmentsCreated")
         if booked.value.snapshot() != booked.value.base_snapshot:
             return self._update(booked, op)  # e.g. registered as checked in, or edited meanwhile

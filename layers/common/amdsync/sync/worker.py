@@ -61,7 +61,7 @@ class JobProcessor:
         except PatientBusy:
             return JobDecision("defer", 5.0)
         if job.bulk:
-            self._ctx.bulk_jobs.count(job.bulk, done=int(ok), failed=int(not ok))
+            self._ctx.bulk_jobs.count(job.bulk, job.entity_id, done=int(ok), failed=int(not ok))
         return JobDecision("done")
 
     def _run(self, job: SyncJob) -> bool:
@@ -85,7 +85,7 @@ class JobProcessor:
             return JobDecision("retry", backoff(attempts), code)
         self._mark_given_up(job, code)
         if job.bulk:
-            self._ctx.bulk_jobs.count(job.bulk, failed=1)
+            self._ctx.bulk_jobs.count(job.bulk, job.entity_id, failed=1)
         self._ctx.metrics.count("SyncDeadLettered", error_type=code.value)
         return JobDecision("dead_letter", code=code)
 

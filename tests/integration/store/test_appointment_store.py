@@ -1,0 +1,90 @@
+"""The appointments and bulk-job repositories against moto (issue 13 item 10): an unlinked
+AMD visit keeps when it was first seen, leaves the review list once claimed, in-flight bookings
+round-trip, and a bulk job counts each appointment once however often it is delivered."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from amdsync.domain.review import BookingInFlight, UnlinkedAmdAppointment
+from amdsync.store.appointments import DynamoAppointments
+from amdsync.store.control import DynamoBulkJobs
+
+PRACTICE = "PR-1"
+T0 = datetime(2026, 12, 1, 16, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        ddb = boto3.resource("dynamodb", region_name="us-east-1")
+        yield ddb.create_table(
+            TableName="state",
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+
+
+def _sighting(at: datetime, status: int = 0) -> UnlinkedAmdAppointment:
+    return UnlinkedAmdAppointment(
+        advanced_md_visit_id="7001",
+        advanced_md_patient_id="900",
+        start="2026-12-02T09:00:00",
+        amd_status=status,
+        first_seen=at,
+        last_seen=at,
+    )
+
+
+def test_an_unlinked_visit_keeps_its_first_sighting(table: Any) -> None:
+    store = DynamoAppointments(table, PRACTICE)
+    store.record_unlinked(_sighting(T0))
+    store.record_unlinked(_sighting(T0 + timedelta(hours=2), status=10))
+    [seen] = store.list_unlinked()
+    assert (seen.first_seen, seen.last_seen, seen.amd_status) == (T0, T0 + timedelta(hours=2), 10)
+
+
+def test_a_claimed_visit_leaves_the_review_list(table: Any) -> None:
+    store = DynamoAppointments(table, PRACTICE)
+    store.record_unlinked(_sighting(T0))
+    assert store.claim_visit("7001", "A-1") == "A-1"
+    assert store.list_unlinked() == []
+    assert store.claim_visit("7001", "A-2") == "A-1"  # still unique
+
+
+def test_in_flight_bookings_round_trip_and_expire(table: Any) -> None:
+    store = DynamoAppointments(table, PRACTICE)
+    booking = BookingInFlight(
+        appointment_id="A-1", advanced_md_patient_id="900", start="2026-12-02T09:00:00"
+    )
+    store.mark_in_flight(booking)
+    assert store.list_in_flight() == [booking]
+    item = table.get_item(Key={"pk": f"{PRACTICE}#INFLIGHT", "sk": "A-1"})["Item"]
+    assert int(item["expiresAt"]) > datetime.now(UTC).timestamp()
+    store.clear_in_flight("A-1")
+    assert store.list_in_flight() == []
+
+
+def test_a_redelivered_message_counts_once(table: Any) -> None:
+    jobs = DynamoBulkJobs(table, PRACTICE)
+    jobs.count("B-1", "A-1", done=1)
+    jobs.count("B-1", "A-1", done=1)
+    jobs.count("B-1", "A-1", failed=1)
+    jobs.count("B-1", "A-2", failed=1)
+    assert jobs.progress("B-1") == (1, 1)

@@ -7,32 +7,23 @@ and the sync's `AmdAppointment` in AMD ids and local wall time.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from amdsync.amd.errors import NotFound
 from amdsync.amd.models import (
     Appointment,
-    AppointmentType,
     BookingRequest,
-    Facility,
-    Profile,
     Visit,
 )
-from amdsync.amd.readers import local_datetime
 from amdsync.amd.service import AdvancedMD
+from amdsync.sync.amd_visit_reader import VisitReader, local_iso
 from amdsync.sync.ports import (
     AmdAppointment,
     Booking,
     DayVisits,
     VisitChanges,
 )
-
-# Extra visit fields requested from GETUPDATEDVISITS/GETDATEVISITS (ids beat names/codes).
-PROFILE_ID, TYPE_ID, CHARGES, CONFIRMED = "profileid", "typeid", "charges", "confirmed"
-
-
-def _local(value: datetime | None) -> str | None:
-    return value.replace(tzinfo=None).isoformat(timespec="seconds") if value else None
 
 
 def from_rest(appt: Appointment) -> AmdAppointment:
@@ -43,7 +34,7 @@ def from_rest(appt: Appointment) -> AmdAppointment:
         column_id=appt.columnid,
         facility_id=appt.facilityid,
         type_id=appt.appointmenttypeids[0] if appt.appointmenttypeids else None,
-        start=_local(appt.startdatetime),
+        start=local_iso(appt.startdatetime),
         duration_minutes=appt.duration,
         status_code=appt.status,
         confirmed=appt.confirmdate is not None,
@@ -146,7 +137,7 @@ class AdvancedMDAdapter:
     def updated_visits(self, since: str | None) -> VisitChanges:
         assert since is not None, "the first pull bootstraps from visits_on"
         changes = self._amd.visits.changes_since(since)
-        visits = tuple(self._from_visit(v) for v in changes.visits)
+        visits = self._convert(changes.visits)
         flags = {v.id: v.update_status or "" for v in changes.visits}
         servertime = str(changes.servertime) if changes.servertime else None
         return VisitChanges(servertime, visits, flags, changes.calls)
@@ -154,43 +145,10 @@ class AdvancedMDAdapter:
     def visits_on(self, day: date) -> DayVisits:
         reply = self._amd.visits.on_date(day)
         servertime = str(reply.servertime) if reply.servertime else None
-        return DayVisits(servertime, tuple(self._from_visit(v) for v in reply.visits))
+        return DayVisits(servertime, self._convert(reply.visits))
 
     def visits_by_id(self, visit_ids: list[str]) -> list[AmdAppointment]:
-        return [self._from_visit(v) for v in self._amd.visits.by_ids(visit_ids)]
+        return list(self._convert(self._amd.visits.by_ids(visit_ids)))
 
-    def _from_visit(self, visit: Visit) -> AmdAppointment:
-        lookups = self._amd.lookups
-        type_id = visit.fields.get(TYPE_ID) or _type_id(lookups.appointment_types(), visit)
-        return AmdAppointment(
-            visit_id=visit.id,
-            patient_id=visit.patient_id,
-            profile_id=visit.fields.get(PROFILE_ID) or _profile_id(lookups.profiles(), visit),
-            column_id=None,
-            facility_id=_facility_id(lookups.facilities(), visit),
-            type_id=type_id.split(",")[0].strip() if type_id else None,
-            start=_local(visit.start),
-            duration_minutes=visit.duration,
-            status_code=visit.status,
-            # ConfirmedAt is a sentinel date (1900) when unconfirmed, so parse, never bool().
-            confirmed=local_datetime(visit.fields.get(CONFIRMED)) is not None,
-            charges_posted=visit.fields.get(CHARGES) == "1",
-        )
-
-
-def _by_code(items: list[Profile] | list[Facility], code: str | None) -> str | None:
-    wanted = (code or "").strip().upper()
-    return next((i.id for i in items if (i.code or "").strip().upper() == wanted), None)
-
-
-def _profile_id(profiles: list[Profile], visit: Visit) -> str | None:
-    return _by_code(profiles, visit.profile)
-
-
-def _facility_id(facilities: list[Facility], visit: Visit) -> str | None:
-    return _by_code(facilities, visit.facility)
-
-
-def _type_id(types: list[AppointmentType], visit: Visit) -> str | None:
-    wanted = (visit.appointment_type or "").strip().upper()
-    return next((t.id for t in types if (t.name or "").strip().upper() == wanted), None)
+    def _convert(self, visits: Sequence[Visit]) -> tuple[AmdAppointment, ...]:
+        return VisitReader(self._amd.lookups, self._counter.count).convert(visits)

@@ -40,6 +40,8 @@ class AmdAppointment:
     status_code: int | None
     confirmed: bool = False
     charges_posted: bool = False
+    # Lookups that could not be read for this visit (their fields are None, not compared).
+    unresolved: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ class PullSummary:
     conflicts: int = 0
     charges: int = 0
     unlinked: int = 0
+    degraded: int = 0  # visits read without a lookup AMD would not answer (fields not compared)
     visits: int = 0
     amd_calls: int = 0
     servertime: str | None = None
@@ -95,6 +96,7 @@ class PullRun:
             changes = self._ctx.scheduler.updated_visits(watermark.value)
             servertime, visits = changes.servertime, list(changes.visits)
         summary = PullSummary(servertime=servertime, visits=len(visits))
+        summary.degraded = sum(1 for v in visits if v.unresolved)
         if self._mass_change(visits):
             summary.status = "blocked"
             summary.error_code = SyncErrorCode.MASS_CHANGE_BLOCKED

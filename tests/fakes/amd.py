@@ -80,13 +80,13 @@ class FakeAmd(FakeAmdPatients):
         for tick, visit_id, flag in self._log:
             if tick > after:
                 flags[visit_id] = "N" if flags.get(visit_id) == "N" else flag
-        visits = tuple(self.appointments[v] for v in sorted(flags))
+        visits = tuple(_as_visit_row(self.appointments[v]) for v in sorted(flags))
         return VisitChanges(self.servertime(), visits, flags, calls=1)
 
     @amd_call
     def visits_on(self, day: date) -> DayVisits:
         visits = tuple(
-            a
+            _as_visit_row(a)
             for a in self.appointments.values()
             if a.start is not None
             and a.start[:10] == day.isoformat()
@@ -96,7 +96,7 @@ class FakeAmd(FakeAmdPatients):
 
     @amd_call
     def visits_by_id(self, visit_ids: list[str]) -> list[AmdAppointment]:
-        return [self.appointments[v] for v in visit_ids if v in self.appointments]
+        return [_as_visit_row(self.appointments[v]) for v in visit_ids if v in self.appointments]
 
     # ------------------------------------------------------------ AmdScheduler: writes
 
@@ -167,6 +167,14 @@ class FakeAmd(FakeAmdPatients):
     def cancel(self, visit_id: str, reason_id: str | None) -> None:
         self._terminal(visit_id, CANCELLED, reason_id)
 
+    @amd_call
+    def uncancel(self, visit_id: str) -> None:
+        appt = self._existing(visit_id)
+        if appt.status_code not in (CANCELLED, NO_SHOW):
+            raise BusinessError(f"cannot uncancel from status {appt.status_code}")
+        self.reasons[visit_id] = None
+        self._put(dataclasses.replace(appt, status_code=MADE, reason_id=None))
+
     # ------------------------------------------------------------ what people do in AMD
 
     def person_edits(self, visit_id: str, **fields: Any) -> AmdAppointment:
@@ -229,10 +237,10 @@ class FakeAmd(FakeAmdPatients):
 
     def _terminal(self, visit_id: str, code: int, reason_id: str | None) -> None:
         appt = self._existing(visit_id)
-        if appt.status_code in (ARRIVED, OTHER, SEEN):
+        if appt.status_code in (ARRIVED, OTHER, SEEN, CANCELLED, NO_SHOW):
             raise BusinessError(f"cannot set status {code} from status {appt.status_code}")
         self.reasons[visit_id] = reason_id
-        self._put(dataclasses.replace(appt, status_code=code))
+        self._put(dataclasses.replace(appt, status_code=code, reason_id=reason_id))
 
     def _check_overlap(self, appt: AmdAppointment) -> None:
         if not self.enforce_overlap or appt.start is None or appt.column_id is None:
@@ -251,3 +259,8 @@ class FakeAmd(FakeAmdPatients):
             other_end = other_start + timedelta(minutes=other.duration_minutes or 0)
             if start < other_end and other_start < end:
                 raise AppointmentConflict(amd_code=4101, http_status=409)
+
+
+def _as_visit_row(appt: AmdAppointment) -> AmdAppointment:
+    """What the XMLRPC visit reads show: no cancel reason (only REST reads carry it)."""
+    return dataclasses.replace(appt, reason_id=None)

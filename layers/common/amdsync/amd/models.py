@@ -215,6 +215,13 @@ class Appointment(_Model):
     seentime: datetime | None = None
     # Set once the appointment is confirmed (status stays 0, so this is the only sign).
     confirmdate: datetime | None = None
+    # `{"id", "name"}` of the cancel/no-show reason, null otherwise (PROTOCOL §3.16 sample).
+    cancelnoshowreason: dict[str, Any] | None = None
+
+    @property
+    def reason_id(self) -> str | None:
+        reason = self.cancelnoshowreason or {}
+        return str(reason["id"]) if reason.get("id") not in (None, "") else None
 
     @field_validator("startdatetime", "arrivetime", "seentime", "confirmdate", mode="after")
     @classmethod

@@ -151,6 +151,10 @@ class SchedulerApi:
         extra = {"noshowreasonid": int(reason_id)} if reason_id else {}
         return self._action(appointment_id, "noshow", extra)
 
+    def uncancel(self, appointment_id: str) -> Appointment:
+        """Back on the schedule (Made); the way to change a cancelled appointment's reason."""
+        return self._action(appointment_id, "uncancel", {})
+
     def delete(self, appointment_id: str) -> None:
         self._client.rest(
             "DELETE", f"{_BASE}/{appointment_id}", params={"recurringApptId": "", "scope": ""}

@@ -38,6 +38,7 @@ def from_rest(appt: Appointment) -> AmdAppointment:
         duration_minutes=appt.duration,
         status_code=appt.status,
         confirmed=appt.confirmdate is not None,
+        reason_id=appt.reason_id,
     )
 
 
@@ -133,6 +134,9 @@ class AdvancedMDAdapter:
 
     def cancel(self, visit_id: str, reason_id: str | None) -> None:
         self._amd.scheduler.cancel(visit_id, reason_id)
+
+    def uncancel(self, visit_id: str) -> None:
+        self._amd.scheduler.uncancel(visit_id)
 
     def updated_visits(self, since: str | None) -> VisitChanges:
         assert since is not None, "the first pull bootstraps from visits_on"

@@ -8,6 +8,7 @@ from amdsync.domain.errors import IllegalTransitionError
 from amdsync.domain.mappings import MappingKind
 from amdsync.domain.practice_time import PracticeTime, rezone
 from amdsync.domain.status import (
+    TERMINAL_STATUSES,
     AmdAction,
     EhrStatus,
     amd_action_for,
@@ -18,7 +19,15 @@ from amdsync.sync.ports import AmdAppointment, AmdScheduler
 from amdsync.sync.resolve import ReverseMappings
 
 # Fields AMD reports about an appointment, in EHR (JSON) names.
-AMD_FIELDS = ("providerId", "facilityId", "appointmentType", "start", "durationMinutes", "status")
+AMD_FIELDS = (
+    "providerId",
+    "facilityId",
+    "appointmentType",
+    "start",
+    "durationMinutes",
+    "status",
+    "cancelReason",
+)
 
 
 def amd_snapshot(
@@ -37,15 +46,20 @@ def amd_snapshot(
         if appt.start
         else None
     )
+    status = (
+        None if appt.status_code is None else ehr_status_from_amd(appt.status_code, appt.confirmed)
+    )
     values: dict[str, SnapshotValue] = {
         "providerId": reverse.provider(appt),
         "facilityId": reverse.ehr_id(MappingKind.FACILITIES, appt.facility_id),
         "appointmentType": reverse.ehr_id(MappingKind.APPOINTMENT_TYPES, appt.type_id),
         "start": start,
         "durationMinutes": appt.duration_minutes,
-        "status": None
-        if appt.status_code is None
-        else ehr_status_from_amd(appt.status_code, appt.confirmed).value,
+        "status": None if status is None else status.value,
+        # Only REST reads carry the reason; compared only while AMD shows it cancelled/no-show.
+        "cancelReason": reverse.ehr_id(MappingKind.REASONS, appt.reason_id)
+        if status in TERMINAL_STATUSES
+        else None,
     }
     return {name: value for name, value in values.items() if value is not None}
 

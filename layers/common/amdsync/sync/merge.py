@@ -23,6 +23,7 @@ _KIND_OF_FIELD: dict[str, ChangeKind] = {
     "facilityId": "facility",
     "appointmentType": "type",
     "durationMinutes": "duration",
+    "cancelReason": "cancelled",
 }
 
 

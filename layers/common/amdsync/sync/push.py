@@ -219,7 +219,7 @@ class AppointmentPush:
         amd_values = amd_snapshot(current, reverse, self._ctx.practice_time, record)
         merged = merge_with_amd(self._ctx, record, amd_values)
         if merged.plan.to_amd:
-            self._apply_to_amd(merged, current)
+            self._apply_to_amd(stored, merged, current)
         self._finish_update(stored, merged)
         if merged.plan.has_conflict:
             return PushResult(PushOutcome.CONFLICT, visit_id, SyncErrorCode.CONFLICT)
@@ -227,7 +227,12 @@ class AppointmentPush:
             return PushResult(PushOutcome.NOOP, visit_id)
         return PushResult(PushOutcome.SYNCED, visit_id)
 
-    def _apply_to_amd(self, merged: MergeOutcome, current: AmdAppointment) -> None:
+    def _apply_to_amd(
+        self,
+        stored: Versioned[AppointmentSyncRecord],
+        merged: MergeOutcome,
+        current: AmdAppointment,
+    ) -> None:
         record = merged.record
         to_amd = merged.plan.to_amd
         if any(name != "status" for name in to_amd):
@@ -242,6 +247,30 @@ class AppointmentPush:
             apply_status(
                 self._ctx.scheduler, record.advanced_md_visit_id, base_status, target, reason
             )
+        elif "cancelReason" in to_amd:
+            self._change_reason(stored, merged)
+
+    def _change_reason(
+        self, stored: Versioned[AppointmentSyncRecord], merged: MergeOutcome
+    ) -> None:
+        """AMD keeps a cancel/no-show reason until the appointment is put back on the schedule:
+        uncancel, then cancel (or no-show) again with the new reason.
+
+        The base first moves to the state AMD passes through (Made, no reason). A crash between
+        the two calls then reads back as "the EHR wants it cancelled" and is finished by the
+        retry, never as "AMD put it back on the schedule".
+        """
+        record = merged.record
+        visit_id = record.advanced_md_visit_id
+        assert visit_id is not None
+        reason = resolve_reason(self._ctx.mappings, record.cancel_reason)  # before any AMD call
+        interim = {**merged.base, "status": EhrStatus.SCHEDULED.value, "cancelReason": None}
+        self._ctx.appointments.save(
+            stored.value.model_copy(update={"base_snapshot": interim}), stored.version
+        )
+        self._ctx.scheduler.uncancel(visit_id)
+        target = parse_ehr_status(record.status)
+        apply_status(self._ctx.scheduler, visit_id, EhrStatus.SCHEDULED, target, reason)
 
     def _finish_update(
         self, stored: Versioned[AppointmentSyncRecord], merged: MergeOutcome

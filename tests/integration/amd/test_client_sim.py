@@ -6,9 +6,7 @@ import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from amdsync.amd.errors import (
     AccessDenied,
@@ -27,6 +25,7 @@ from amdsync.store.local_files import FileLookupCache, FileRateBuckets, FileToke
 from amdsync.store.rate_buckets import DynamoRateBuckets
 from amdsync.store.token_cache import DynamoTokenCache
 from local.amdsim import admin_edits
+from tests.moto_tables import pk_sk_table
 
 from .simtools import SimTime, credentials, make_client
 
@@ -57,22 +56,7 @@ def mixed_calls(amd, n):
 
 @pytest.fixture
 def dynamo_table(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        yield boto3.resource("dynamodb", region_name="us-east-1").create_table(
-            TableName="control",
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+    yield from pk_sk_table(monkeypatch, "control")
 
 
 class AtomicTable:

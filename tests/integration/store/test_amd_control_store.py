@@ -3,9 +3,7 @@
 import threading
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from amdsync.amd.auth import TokenManager
 from amdsync.amd.memory import ManualClock
@@ -15,6 +13,7 @@ from amdsync.domain.token_keys import TokenOwner, token_cache_key
 from amdsync.store.lookup_cache import DynamoLookupCache
 from amdsync.store.rate_buckets import DynamoRateBuckets
 from amdsync.store.token_cache import DynamoTokenCache
+from tests.moto_tables import pk_sk_table
 
 T0 = datetime(2025, 3, 14, 18, 0, 5, tzinfo=UTC)  # Friday noon MDT: peak
 OWNER = TokenOwner(login_url="https://partner.test/login", office_key="999999", username="DEMO")
@@ -23,24 +22,7 @@ OTHER_OFFICE = TokenOwner(login_url=OWNER.login_url, office_key="111111", userna
 
 @pytest.fixture
 def table(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        ddb = boto3.resource("dynamodb", region_name="us-east-1")
-        tbl = ddb.create_table(
-            TableName="control",
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        yield tbl
+    yield from pk_sk_table(monkeypatch, "control")
 
 
 def test_token_round_trip_and_conditional_discard(table):

@@ -8,13 +8,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from amdsync.domain.review import BookingInFlight, UnlinkedAmdAppointment
 from amdsync.store.appointments import DynamoAppointments
 from amdsync.store.control import DynamoBulkJobs
+from tests.moto_tables import pk_sk_table
 
 PRACTICE = "PR-1"
 T0 = datetime(2026, 12, 1, 16, 0, tzinfo=UTC)
@@ -22,23 +21,7 @@ T0 = datetime(2026, 12, 1, 16, 0, tzinfo=UTC)
 
 @pytest.fixture
 def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        ddb = boto3.resource("dynamodb", region_name="us-east-1")
-        yield ddb.create_table(
-            TableName="state",
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+    yield from pk_sk_table(monkeypatch, "state")
 
 
 def _sighting(at: datetime, status: int = 0) -> UnlinkedAmdAppointment:

@@ -8,13 +8,12 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from amdsync.domain.concurrency import StaleWriteError
 from amdsync.domain.patients import PatientDemographics
 from amdsync.store.patients import DynamoPatients
+from tests.moto_tables import pk_sk_table
 
 PATIENT = "P-100"
 DAY = 24 * 3600
@@ -36,23 +35,7 @@ def demographics(version: int, **overrides: Any) -> PatientDemographics:
 
 @pytest.fixture
 def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        ddb = boto3.resource("dynamodb", region_name="us-east-1")
-        yield ddb.create_table(
-            TableName="sync-state",
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+    yield from pk_sk_table(monkeypatch, "sync-state")
 
 
 def _held_version(patients: DynamoPatients) -> int | None:

@@ -7,7 +7,7 @@ import logging
 import sys
 
 from .app import Simulator
-from .config import SimConfig
+from .config import RATE_WINDOWS, STRICT_RATE_SWITCHES, SimConfig
 from .server import SimHTTPServer
 
 
@@ -21,12 +21,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api-host", default=None, help="host segment, e.g. api-417")
     parser.add_argument("--latency-ms", type=int, default=0)
     parser.add_argument("--no-rate-limits", action="store_true")
+    parser.add_argument("--rate-window", choices=RATE_WINDOWS, default=None)
+    parser.add_argument(
+        "--clock-offset", type=float, default=None, help="AMD's clock ahead (+) of ours, seconds"
+    )
+    parser.add_argument(
+        "--strict", action="store_true", help="sliding window, AMD's clock 17 s ahead"
+    )
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING)
     config = SimConfig(latency_ms=args.latency_ms, rate_limits_enabled=not args.no_rate_limits)
     if args.api_host:
         config.api_host = args.api_host
+    if args.strict:
+        config.update(STRICT_RATE_SWITCHES)
+    if args.rate_window is not None:
+        config.rate_window = args.rate_window
+    if args.clock_offset is not None:
+        config.clock_offset_seconds = args.clock_offset
     sim = Simulator(config, seed=args.seed, patients=args.patients, appointments=args.appointments)
     server = SimHTTPServer((args.host, args.port), sim)
     sys.stdout.write(f"listening on {sim.base_url}\n")

@@ -64,7 +64,15 @@ def _seed_args(data: dict[str, Any]) -> dict[str, int]:
 
 def _reset(sim: Simulator, data: dict[str, Any]) -> dict[str, Any]:
     instant = _instant(data["clock"]) if data.get("clock") else None
-    return sim.reset(clock=instant, frozen=bool(data.get("frozen", False)), **_seed_args(data))
+    switches = data.get("config") or {}
+    if not isinstance(switches, dict):
+        raise ValueError("reset: config must be an object of switches")
+    return sim.reset(
+        clock=instant,
+        frozen=bool(data.get("frozen", False)),
+        config=switches,
+        **_seed_args(data),
+    )
 
 
 def _instant(text: object) -> datetime:
@@ -73,8 +81,12 @@ def _instant(text: object) -> datetime:
 
 
 def _clock_view(sim: Simulator) -> dict[str, Any]:
+    """`now`/`local`: the simulated (product-side) clock; `amd`: AMD's clock (offset applied)."""
     view = sim.clock.describe()
     view["local"] = sim.clock.now().astimezone(sim.tz).isoformat()
+    amd = sim.amd_clock.describe()
+    amd["local"] = sim.amd_clock.now().astimezone(sim.tz).isoformat()
+    view["amd"] = amd
     return view
 
 
@@ -111,7 +123,7 @@ def _config(sim: Simulator, data: dict[str, Any]) -> dict[str, Any]:
 def _tokens(sim: Simulator, parts: list[str]) -> dict[str, Any]:
     if parts[1:] != ["expire"]:
         raise HttpError(404, "use POST /_sim/tokens/expire")
-    now = sim.clock.now()
+    now = sim.amd_clock.now()
     with sim.state.lock:
         for token in sim.state.tokens.values():
             token.ended_early = token.ended_early or token.expires_at > now

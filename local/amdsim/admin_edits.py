@@ -55,7 +55,7 @@ def create_appointment(sim: Simulator, data: dict[str, Any]) -> Visit:
     )
     try:
         scheduling.book(
-            sim.state, visit, sim.clock.stamp(), WHO, check=not data.get("force", False)
+            sim.state, visit, sim.amd_clock.stamp(), WHO, check=not data.get("force", False)
         )
     except scheduling.Conflict as exc:
         raise HttpError(409, f"{exc.code} {exc.description}") from exc
@@ -95,7 +95,7 @@ def edit_appointment(sim: Simulator, vid: int, data: dict[str, Any]) -> Visit:
     for key in ("comments", "color"):
         if key in data:
             setattr(visit, key, str(data[key]).upper())
-    instant = sim.clock.stamp()
+    instant = sim.amd_clock.stamp()
     if "status" in data:
         kind = _set_status(visit, int(data["status"]), to_local(instant, sim.tz))
     visit.record(instant, kind, WHO)
@@ -104,7 +104,7 @@ def edit_appointment(sim: Simulator, vid: int, data: dict[str, Any]) -> Visit:
 
 def post_charges(sim: Simulator, vid: int, data: dict[str, Any]) -> Visit:
     visit = _visit(sim, vid)
-    instant = sim.clock.stamp()
+    instant = sim.amd_clock.stamp()
     charges = data.get("charges") or [{"proccode": "90834", "fee": "150.00"}]
     for item in charges:
         visit.charges.append(
@@ -149,6 +149,6 @@ def edit_patient(sim: Simulator, patient: Patient, data: dict[str, Any]) -> None
             patient.contactinfo[key] = str(value)
         else:
             raise HttpError(400, f"unsupported patient field {key}")
-    instant = sim.clock.stamp()
+    instant = sim.amd_clock.stamp()
     patient.changed_at = instant
     patient.events.append((instant, EV_CHANGE))

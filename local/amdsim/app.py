@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from . import auth, codes
 from .admin import handle_admin
-from .clock import SimClock
+from .clock import AmdClock, SimClock
 from .codes import PPMDFault
 from .config import SimConfig
 from .context import Reply
@@ -44,7 +44,8 @@ class Simulator:
         self._initial_config = copy.deepcopy(config or SimConfig())
         self.config = copy.deepcopy(self._initial_config)
         self.tz = ZoneInfo(self.config.practice_tz)
-        self.clock = SimClock()
+        self.clock = SimClock()  # the product's side: what tests set, freeze and advance
+        self.amd_clock = AmdClock(self.clock, lambda: self.config.clock_offset_seconds)
         self.state = State(self.tz, self.config.office_key)
         self.metrics = Metrics()
         self.limiter = RateLimiter()
@@ -60,19 +61,27 @@ class Simulator:
         self._seed_args.update(kwargs)
         with self.state.lock:
             tokens, last = self.state.tokens, self.state.last_login
-            now = self.clock.now()
+            now = self.amd_clock.now()
             today = to_local(now, self.tz).date()
             made = seed_all(self.state, today=today, instant=now, **self._seed_args)
             self.state.tokens, self.state.last_login = tokens, last
         return made
 
     def reset(
-        self, *, clock: datetime | None = None, frozen: bool = False, **kwargs: int
+        self,
+        *,
+        clock: datetime | None = None,
+        frozen: bool = False,
+        config: dict[str, Any] | None = None,
+        **kwargs: int,
     ) -> dict[str, Any]:
-        """Back to a fresh start: config, clock (real time unless `clock` is given), counters,
-        faults, tokens, data (seeded relative to the clock's date)."""
+        """Back to a fresh start: config (initial switches, then `config` on top), clock (real
+        time unless `clock` is given), counters, faults, tokens, data (seeded relative to AMD's
+        date)."""
+        fresh = copy.deepcopy(self._initial_config)
+        fresh.update(config or {})  # invalid switches fail before anything is reset
         with self.state.lock:
-            self.config = copy.deepcopy(self._initial_config)
+            self.config = fresh
             if clock is None:
                 self.clock.follow_real_time()
             else:
@@ -89,7 +98,25 @@ class Simulator:
         with self.state.lock:
             data.update(self.state.summary())
         data["clock"] = self.clock.describe()
+        data["clock"]["amd"] = self.amd_clock.describe()
+        data["rate_mode"] = self.rate_mode()
+        data["rate_usage"] = self.limiter.usage(
+            self.config.office_key, self.amd_clock.now(), self.config
+        )
         return data
+
+    def rate_mode(self) -> dict[str, Any]:
+        """The switches a rate-limit figure depends on (name them next to any result)."""
+        cfg = self.config
+        return {
+            "rate_limits_enabled": cfg.rate_limits_enabled,
+            "rate_window": cfg.rate_window,
+            "clock_offset_seconds": self.amd_clock.offset().total_seconds(),
+            "peak_limits": {str(t): cfg.tier_limit(t, True) for t in (1, 2, 3)},
+            "offpeak_limits": {str(t): cfg.tier_limit(t, False) for t in (1, 2, 3)},
+            "updated_cap_per_minute": cfg.updated_cap_per_minute,
+            "login_invalidates_old_tokens": cfg.login_invalidates_old_tokens,
+        }
 
     # ---------------------------------------------------------------- request plumbing
 
@@ -139,7 +166,7 @@ class Simulator:
             self.metrics.violation(
                 f"wrong api host segment or app name in URL ({url_host}/{url_app})",
                 action,
-                self.clock.now(),
+                self.amd_clock.now(),
             )
             raise HttpError(404, "Not Found")
 
@@ -156,7 +183,7 @@ class Simulator:
         if rule.kind == "malformed":
             return Response(200, MALFORMED_BODY, "application/json; charset=utf-8")
         self.metrics.add("http_429")
-        fault = codes.too_many_requests(60 - self.clock.now().second)
+        fault = codes.too_many_requests(60 - self.amd_clock.now().second)
         return render_reply(self, Reply(fault=fault.fault), as_json=as_json, status=429)
 
     def token_faults(self, rule: FaultRule | None, token: Token, action: str) -> None:
@@ -164,7 +191,7 @@ class Simulator:
         if rule is not None and rule.kind in {"expired", "lapse"}:
             self.metrics.fault_injected(rule.kind)
             with self.state.lock:
-                token.expires_at = min(token.expires_at, self.clock.now())
+                token.expires_at = min(token.expires_at, self.amd_clock.now())
             raise auth.expiry_fault(self, lapse=rule.kind == "lapse")
         denied = {a.lower() for a in self.config.privilege_denied_actions}
         if (rule is not None and rule.kind == "privilege") or action.lower() in denied:

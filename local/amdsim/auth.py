@@ -86,7 +86,7 @@ def _expiry(sim: Simulator, issued: datetime) -> datetime:
 
 def redirected_login(sim: Simulator, msg: El, url_host: str, url_app: str) -> Reply:
     office, user, app = _credentials_ok(sim, msg)
-    now = sim.clock.now()
+    now = sim.amd_clock.now()
     if url_host != sim.config.api_host or url_app.upper() != app:
         raise PPMDFault(
             codes.REDIRECT_TWICE,
@@ -131,13 +131,22 @@ def validate_token(sim: Simulator, value: str | None, app: str | None = None) ->
     early = " early" if token.ended_early else ""
     if token.revoked:
         raise TokenProblem("superseded" + early)
-    if token.expires_at <= sim.clock.now():
+    if token.expires_at <= sim.amd_clock.now():
         raise TokenProblem("expired" + early)
     return token
 
 
 STALE_KINDS = {"expired", "superseded"}
 EARLY_KINDS = {"expired early", "superseded early"}
+
+
+def count_stale_use(sim: Simulator, kind: str) -> None:
+    """A token AMD no longer honours was presented: expired, or superseded by a newer login
+    (`login_invalidates_old_tokens`); both answer as an expired session."""
+    if kind in STALE_KINDS | EARLY_KINDS:
+        sim.metrics.add("expired_token_uses")
+    if kind.startswith("superseded"):
+        sim.metrics.add("superseded_token_uses")
 
 
 def expiry_fault(sim: Simulator, *, lapse: bool | None = None) -> PPMDFault:
@@ -155,7 +164,7 @@ def problem_fault(sim: Simulator, problem: TokenProblem) -> PPMDFault:
         fault = expiry_fault(sim)
         if problem.kind in STALE_KINDS:
             fault.violation = f"stale token ({problem.kind})"
-        sim.metrics.add("expired_token_uses")
+        count_stale_use(sim, problem.kind)
         return fault
     return PPMDFault(
         codes.MISSING_ATTRIBUTE,

@@ -1,9 +1,13 @@
-"""The simulated clock: follows real time by default; tests may set, freeze or advance it."""
+"""Clocks. `SimClock` is the simulated (product-side) clock: it follows real time by default and
+tests may set, freeze or advance it. `AmdClock` is AdvancedMD's own clock: the same instant
+plus `clock_offset_seconds` (AMD running ahead of, or behind, the product). Everything AMD
+judges or stamps (peak hours, rate windows, token expiry, `servertime`, `@lst`) uses `AmdClock`."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,9 +41,10 @@ class SimClock:
             return self._frozen_at
         return _to_ms(_real_utc() + self._offset)
 
-    def stamp(self) -> datetime:
+    def stamp(self, offset: timedelta = timedelta(0)) -> datetime:
+        """A strictly increasing instant (`now() + offset`), even when the clock is frozen."""
         with self._lock:
-            now = self._now_locked()
+            now = self._now_locked() + offset
             if self._last_stamp is not None and now <= self._last_stamp:
                 now = self._last_stamp + timedelta(milliseconds=1)
             self._last_stamp = now
@@ -83,3 +88,27 @@ class SimClock:
                 "frozen": self._frozen_at is not None,
                 "offset_seconds": self._offset.total_seconds(),
             }
+
+
+class AmdClock:
+    """AdvancedMD's clock: the simulated clock shifted by `offset_seconds()` (read per call, so a
+    run-time `clock_offset_seconds` switch takes effect at once). Millisecond resolution."""
+
+    def __init__(self, base: SimClock, offset_seconds: Callable[[], float]) -> None:
+        self._base = base
+        self._offset_seconds = offset_seconds
+
+    def offset(self) -> timedelta:
+        return timedelta(milliseconds=round(float(self._offset_seconds()) * 1000))
+
+    def now(self) -> datetime:
+        return self._base.now() + self.offset()
+
+    def stamp(self) -> datetime:
+        return self._base.stamp(self.offset())
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "now": self.now().isoformat().replace("+00:00", "Z"),
+            "clock_offset_seconds": self.offset().total_seconds(),
+        }

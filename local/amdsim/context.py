@@ -51,11 +51,11 @@ class Ctx:
         return to_local(self.now, self.tz)
 
     def stamp(self) -> datetime:
-        return self.sim.clock.stamp()
+        return self.sim.amd_clock.stamp()
 
     def servertime(self) -> tuple[str, datetime]:
         """A fresh `servertime` (practice-local ISO with ms), remembered per office key."""
-        instant = self.sim.clock.stamp()
+        instant = self.sim.amd_clock.stamp()
         text = fmt_servertime(to_local(instant, self.tz))
         self.state.issued_servertimes[self.office_key].add(text)
         return text, instant

@@ -10,7 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .config import DEMO_APPNAME, DEMO_OFFICE_KEY, DEMO_PASSWORD, DEMO_USERNAME
+from .config import (
+    DEMO_APPNAME,
+    DEMO_OFFICE_KEY,
+    DEMO_PASSWORD,
+    DEMO_USERNAME,
+    STRICT_RATE_SWITCHES,
+)
 
 PARTNER_PATH = "/practicemanager/xmlrpc/processrequest.aspx"
 
@@ -47,10 +53,16 @@ class AdminClient:
     def report(self) -> dict[str, Any]:
         return dict(self.call("GET", "report"))
 
-    def reset(self, clock: str | datetime | None = None, frozen: bool = False, **seed: int) -> Any:
-        body: dict[str, Any] = dict(seed)
+    def reset(
+        self, clock: str | datetime | None = None, frozen: bool = False, **options: Any
+    ) -> Any:
+        """Fresh start. `options`: seed, patients, appointments (ints) and `config`, a dict of
+        switches applied on top of the initial ones (e.g. `STRICT_RATE_SWITCHES`)."""
+        body: dict[str, Any] = dict(options)
         if clock is not None:
             body.update({"clock": _iso(clock), "frozen": frozen})
+        if not body.get("config"):
+            body.pop("config", None)
         return self.call("POST", "reset", body)
 
     def seed(self, **seed: int) -> Any:
@@ -97,6 +109,33 @@ class AdminClient:
         if not switches:
             return dict(self.call("GET", "config"))
         return dict(self.call("POST", "config", switches))
+
+    def rate_mode(
+        self,
+        rate_window: str | None = None,
+        clock_offset_seconds: float | None = None,
+        **switches: Any,
+    ) -> dict[str, Any]:
+        """Set the window mode (`calendar`|`sliding`|`bucket`), AMD's clock offset and any other
+        switches (e.g. `peak_limits`, `login_invalidates_old_tokens`); returns the report's
+        `rate_mode` (what to name next to a figure)."""
+        changes = dict(switches)
+        if rate_window is not None:
+            changes["rate_window"] = rate_window
+        if clock_offset_seconds is not None:
+            changes["clock_offset_seconds"] = clock_offset_seconds
+        if changes:
+            self.config(**changes)
+        return dict(self.report()["rate_mode"])
+
+    def strict_rate_mode(self, clock_offset_seconds: float | None = None) -> dict[str, Any]:
+        """The modes the product is judged against: sliding window, AMD's clock ahead
+        (17 s unless given)."""
+        offset = STRICT_RATE_SWITCHES["clock_offset_seconds"]
+        return self.rate_mode(
+            STRICT_RATE_SWITCHES["rate_window"],
+            offset if clock_offset_seconds is None else clock_offset_seconds,
+        )
 
     def expire_tokens(self) -> Any:
         return self.call("POST", "tokens/expire", {})

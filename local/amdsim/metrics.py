@@ -31,6 +31,7 @@ class Metrics:
             self.msgtime_skew_warnings = 0
             self.window_gap_warnings = 0
             self.expired_token_uses = 0
+            self.superseded_token_uses = 0
 
     def call(self, action: str, tier: int) -> None:
         with self._lock:
@@ -80,4 +81,5 @@ class Metrics:
                 "msgtime_skew_warnings": self.msgtime_skew_warnings,
                 "window_gap_warnings": self.window_gap_warnings,
                 "expired_token_uses": self.expired_token_uses,
+                "superseded_token_uses": self.superseded_token_uses,
             }

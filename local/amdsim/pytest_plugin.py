@@ -8,6 +8,8 @@ Register with `pytest_plugins = ["local.amdsim.pytest_plugin"]`.
   appointments), and the simulated clock running from `FIXTURE_EPOCH` (Wednesday 05:00
   America/Denver, off-peak), so results do not depend on the hour the suite runs. Call
   `amd_sim.admin.follow_real_time()` for wall-clock time.
+* `amd_sim_strict` (function scope): as `amd_sim`, with the strict rate modes the product is
+  judged against (`STRICT_RATE_SWITCHES`: sliding 60 s window, AMD's clock 17 s ahead).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Iterator
 import pytest
 
 from .app import Simulator
+from .config import STRICT_RATE_SWITCHES
 from .handle import SimHandle
 from .server import start_server
 
@@ -44,4 +47,12 @@ def amd_sim_server() -> Iterator[SimHandle]:
 @pytest.fixture
 def amd_sim(amd_sim_server: SimHandle) -> SimHandle:
     amd_sim_server.admin.reset(clock=FIXTURE_EPOCH, frozen=False, **FIXTURE_SEED)
+    return amd_sim_server
+
+
+@pytest.fixture
+def amd_sim_strict(amd_sim_server: SimHandle) -> SimHandle:
+    amd_sim_server.admin.reset(
+        clock=FIXTURE_EPOCH, frozen=False, config=STRICT_RATE_SWITCHES, **FIXTURE_SEED
+    )
     return amd_sim_server

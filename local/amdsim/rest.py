@@ -45,7 +45,7 @@ def handle_rest(sim: Simulator, req: Request, host: str, app: str, parts: list[s
         early = sim.pre_fault(rule, as_json=True)
         if early is not None:
             return early
-    now = sim.clock.now()
+    now = sim.amd_clock.now()
     try:
         resp = _serve(sim, req, host=host, app=app, parts=parts, action=action, rule=rule)
     except HttpError as err:
@@ -71,12 +71,11 @@ def _bearer(sim: Simulator, req: Request, app: str, action: str) -> Token:
             return auth.validate_token(sim, value.strip(), app)
     except auth.TokenProblem as problem:
         stale = problem.kind in auth.STALE_KINDS
-        if stale or problem.kind in auth.EARLY_KINDS:
-            sim.metrics.add("expired_token_uses")
+        auth.count_stale_use(sim, problem.kind)
         # AMD ending a session early is learnt only from this answer: not a client violation.
         if problem.kind not in auth.EARLY_KINDS:
             reason = f"stale token ({problem.kind})" if stale else f"{problem.kind} bearer token"
-            sim.metrics.violation(reason, action, sim.clock.now())
+            sim.metrics.violation(reason, action, sim.amd_clock.now())
         raise HttpError(401, "Authorization has been denied for this request.") from problem
 
 
@@ -99,7 +98,7 @@ def _serve(
     except PPMDFault as fault:
         status = 403 if fault.fault.code == codes.PERMISSION_DENIED else 401
         raise HttpError(status, fault.fault.description) from fault
-    wait = sim.limiter.acquire(token.office_key, action, tier, sim.clock.now(), sim.config)
+    wait = sim.limiter.acquire(token.office_key, action, tier, sim.amd_clock.now(), sim.config)
     if wait is not None:
         sim.metrics.rate_limited(action, str(tier))
         raise codes.too_many_requests(wait)

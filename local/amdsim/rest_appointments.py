@@ -33,7 +33,7 @@ class Handlers:
     def bad(self, detail: str, *, violation: bool = True) -> HttpError:
         if violation:
             action = f"{self.req.method} {self.req.path.split('/api/', 1)[-1]}"
-            self.sim.metrics.violation(f"REST 400: {detail}", action, self.sim.clock.now())
+            self.sim.metrics.violation(f"REST 400: {detail}", action, self.sim.amd_clock.now())
         return HttpError(400, detail)
 
     def body(self) -> dict[str, Any]:
@@ -94,7 +94,7 @@ class Handlers:
         return json_response(status, appointment_json(self.state, visit))
 
     def local_now(self) -> datetime:
-        return to_local(self.sim.clock.now(), self.sim.tz)
+        return to_local(self.sim.amd_clock.now(), self.sim.tz)
 
     # ------------------------------------------------------------ create
 
@@ -135,7 +135,7 @@ class Handlers:
                 scheduling.check_slot(self.state, col, start, duration)
         except scheduling.Conflict as exc:
             return json_response(409, conflict_body(exc.code, exc.description))
-        scheduling.book(self.state, visit, self.sim.clock.stamp(), self.who, check=False)
+        scheduling.book(self.state, visit, self.sim.amd_clock.stamp(), self.who, check=False)
         location = f"{self.base}/scheduler/Appointments/{visit.id}"
         return json_response(201, appointment_json(self.state, visit), [("Location", location)])
 
@@ -253,14 +253,14 @@ class Handlers:
         visit.type_ids = type_ids if type_ids is not None else visit.type_ids
         visit.color = str(data.get("color") or visit.color).upper()
         visit.comments = str(data.get("comments", visit.comments) or "").upper()
-        visit.record(self.sim.clock.stamp(), EV_CHANGE, self.who)
+        visit.record(self.sim.amd_clock.stamp(), EV_CHANGE, self.who)
         return self.ok(visit)
 
     def delete(self, appt_id: int) -> Response:
         visit = self.appt(appt_id)
         when = self.local_now()
         scheduling.transition(
-            self.state, visit, "delete", when=when, instant=self.sim.clock.stamp(), who=self.who
+            self.state, visit, "delete", when=when, instant=self.sim.amd_clock.stamp(), who=self.who
         )
         return self.ok(visit)
 
@@ -269,7 +269,7 @@ class Handlers:
         self._check_id(data, appt_id, required=action == "cancel")
         visit = self.appt(appt_id)
         when = self.when(data, "clientdatetime", required=False) or self.local_now()
-        instant = self.sim.clock.stamp()
+        instant = self.sim.amd_clock.stamp()
         try:
             if action == "move":
                 col_id = self.int_field(data, "columnid", required=True)

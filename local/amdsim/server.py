@@ -4,6 +4,7 @@ a connection after committing."""
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import logging
 import socket
 import threading
@@ -78,6 +79,12 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(resp.body)
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The `Date` header on AMD's clock (offset applied), as a real server would send."""
+        if timestamp is None:
+            timestamp = self.server.sim.amd_clock.now().timestamp()
+        return email.utils.formatdate(timestamp, usegmt=True)
 
     def log_message(self, format: str, *args: object) -> None:
         # Paths carry only ids and action names; bodies (PHI) are never logged.

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 def render_reply(sim: Simulator, reply: Reply, *, as_json: bool, status: int = 200) -> Response:
-    lst = fmt_vb_long(to_local(sim.clock.now(), sim.tz))
+    lst = fmt_vb_long(to_local(sim.amd_clock.now(), sim.tz))
     root = results_envelope(
         reply.results,
         reply.fault,
@@ -40,7 +40,7 @@ def handle_xmlrpc(
 ) -> Response:
     as_json = "application/json" in req.header("accept").lower()
     is_xml = req.body.lstrip().startswith(b"<")
-    now = sim.clock.now()
+    now = sim.amd_clock.now()
     try:
         msg = parse_request(req.body)
     except EnvelopeError as exc:
@@ -133,7 +133,7 @@ def _token(sim: Simulator, req: Request, msg: El, is_xml: bool, url_app: str) ->
     except auth.TokenProblem as problem:
         if problem.kind == "malformed" and is_xml:
             sim.metrics.violation(
-                "improperly formatted token", msg.attr("action") or "", sim.clock.now()
+                "improperly formatted token", msg.attr("action") or "", sim.amd_clock.now()
             )
             raise HttpError(400, "Improperly Formatted Token") from problem
         raise auth.problem_fault(sim, problem) from problem
@@ -151,7 +151,7 @@ def _process(
     rule: FaultRule | None,
     is_xml: bool,
 ) -> Reply:
-    now = sim.clock.now()
+    now = sim.amd_clock.now()
     if not action:
         raise codes.missing("action")
     if action == "login":

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from local.amdsim.handle import SimHandle
-from local.amdsim.pytest_plugin import amd_sim, amd_sim_server  # noqa: F401
+from local.amdsim.pytest_plugin import amd_sim, amd_sim_server, amd_sim_strict  # noqa: F401
 from tests.amdsim.helpers import Amd
 
 

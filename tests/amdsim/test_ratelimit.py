@@ -1,4 +1,5 @@
-"""Rate limits per office key, tier and calendar minute; peak hours in America/Denver."""
+"""Rate limits per office key, tier and calendar minute (the `calendar` window mode, set
+explicitly); peak hours in America/Denver. Other modes: test_rate_modes.py."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -12,7 +13,9 @@ from tests.amdsim.helpers import DENVER, Amd, denver, fault_code, ppmd
 
 def client_at(amd_sim: SimHandle, http: httpx.Client, instant: datetime) -> Amd:
     """A fresh simulator whose frozen clock stands at `instant`, logged in a minute earlier."""
-    amd_sim.admin.reset(clock=instant - timedelta(seconds=60), frozen=True)
+    amd_sim.admin.reset(
+        clock=instant - timedelta(seconds=60), frozen=True, config={"rate_window": "calendar"}
+    )
     client = Amd(amd_sim, http)
     client.login()
     amd_sim.admin.set_clock(instant, frozen=True)

@@ -7,6 +7,7 @@ own boto3 clients get the same settings explicitly (the runner never edits its o
 from __future__ import annotations
 
 import logging
+import threading
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,29 @@ class MotoInUse(RuntimeError):
 
 
 _ACTIVE: list[MotoEndpoint] = []
+_DYNAMODB_LOCK = threading.RLock()
+
+
+def serialize_dynamodb() -> None:
+    """Let moto's DynamoDB answer one request at a time (idempotent, process-wide).
+
+    moto's `transact_write_items` deep-copies each table it touches while other request threads
+    may write to that table, which crashes ("dictionary changed size during iteration") under
+    concurrent workers. Real DynamoDB has no such limit; serialising here changes no result
+    the product can observe, only the local server's concurrency.
+    """
+    from moto.dynamodb.responses import DynamoHandler  # noqa: PLC0415 - moto loads lazily
+
+    original = DynamoHandler.call_action
+    if getattr(original, "serialized", False):
+        return
+
+    def call_action(self: DynamoHandler) -> Any:
+        with _DYNAMODB_LOCK:
+            return original(self)
+
+    call_action.serialized = True  # type: ignore[attr-defined]
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
 
 
 @dataclass
@@ -51,6 +75,7 @@ class MotoEndpoint:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         if _ACTIVE:
             raise MotoInUse(f"moto already runs at {_ACTIVE[0].url} in this process")
+        serialize_dynamodb()
         server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         server.start()
         self._server = server

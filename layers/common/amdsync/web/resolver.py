@@ -25,6 +25,7 @@ from amdsync.observability import logger
 from amdsync.sync.intake import NotRegistered
 from amdsync.web import api_admin, api_records, api_sync, api_ui
 from amdsync.web.auth import authorize, caller_from_event
+from amdsync.web.body_guard import check_body
 from amdsync.web.idempotency import PersistenceFactory, idempotency_middleware
 from amdsync.web.problems import Problem, validation_problem
 from amdsync.web.routes import API_ROUTES, BASE_PATH
@@ -94,17 +95,22 @@ def create_resolver(
 def _request_gate(
     services: ServicesFactory, role_claim: str
 ) -> Callable[[Mapping[str, Any]], Problem | None]:
-    """Token and role (401/403), then body size (413), from the raw event."""
+    """A route we know (404), token and role (401/403), body size (413), then the body's media
+    type and JSON shape (415/400), from the raw event."""
 
     def gate(event: Mapping[str, Any]) -> Problem | None:
         route = ROUTES_BY_KEY.get(str(event.get("routeKey", "")))
         try:
-            if route is not None:
-                authorize(route, caller_from_event(event, role_claim), lambda: services().practice)
+            if route is None:
+                # Whatever API Gateway matched, a route missing from our table has no role
+                # rule: refuse it rather than let it through unchecked.
+                raise Problem(404, "NOT_FOUND", "No such route.")
+            authorize(route, caller_from_event(event, role_claim), lambda: services().practice)
             if _body_size(event) > MAX_BODY_BYTES:
                 raise Problem(
                     413, "BODY_TOO_LARGE", f"Request bodies are limited to {MAX_BODY_BYTES} bytes."
                 )
+            check_body(event, route.method)
         except Problem as problem:
             return problem
         return None
@@ -214,8 +220,10 @@ PROBLEM_STATUSES = {
     "401": "Missing, invalid or expired bearer token",
     "403": "The caller's role may not use this route",
     "404": "Unknown id or route",
-    "409": "Conflict: illegal status transition, concurrent update, work already running",
+    "409": "Conflict: illegal status transition, concurrent update, reused ehrVersion",
+    "412": "If-Match did not match the current ETag; nothing was written",
     "413": "Request body too large",
+    "415": "The body is not application/json (merge-patch+json for PATCH)",
     "422": "Validation failed; the problem names the fields",
     "500": "Unexpected error (logged; never carries details)",
     "502": "AdvancedMD rejected the request",

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.lambda_support import FakeLambdaContext
-from tests.unit.api.samples import PATIENT_BODY
+from tests.unit.api.samples import APPOINTMENT_BODY, PATIENT_BODY
 from tests.unit.api.support import Api, Reply, claims, http_event
 
 PHI = "Zebra-Sentinel-7731"
@@ -98,3 +98,26 @@ def test_an_unknown_route_key_is_404() -> None:
     api = Api()
     assert api.resolver is not None
     Reply(api.resolver.resolve(event, FakeLambdaContext())).assert_problem(404, "NOT_FOUND")
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"ehrVersion": 10**41},
+        {"start": "9999-12-31T23:30:00", "timeZone": "Pacific/Kiritimati"},
+        {"start": "0001-01-01T00:10:00", "timeZone": "America/New_York"},
+    ],
+    ids=["huge-version", "year-9999", "year-1"],
+)
+def test_values_that_overflowed_into_500s_are_422(changes: dict[str, Any]) -> None:
+    api = Api()
+    reply = api.call(
+        "PUT",
+        "/appointments/{appointmentId}",
+        roles=["ehr"],
+        path_params={"appointmentId": "A-1"},
+        body={**APPOINTMENT_BODY, **changes},
+    )
+    field = next(iter(changes))
+    problem = reply.assert_problem(422, "VALIDATION_FAILED")
+    assert field in problem["detail"]

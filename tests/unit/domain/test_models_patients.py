@@ -64,7 +64,7 @@ def test_repr_never_contains_the_names_whatever_they_are(first, last):
         ("phone", "555-555-0100"),
         ("phone", "555555010"),
         ("firstName", "   "),
-        ("lastName", "x" * 61),
+        ("lastName", "x" * 101),
         ("ehrVersion", -1),
     ],
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Final, Self
 
 from pydantic import AwareDatetime, ConfigDict, Field, StrictInt, ValidationInfo, field_validator
@@ -13,9 +13,9 @@ from amdsync.domain.base import (
     AmdId,
     DomainModel,
     EhrId,
+    EhrVersion,
     IanaTimeZone,
     LocalIsoDateTime,
-    NonNegativeStrictInt,
     SyncState,
 )
 from amdsync.domain.localtime import (
@@ -60,7 +60,7 @@ class AppointmentFields(DomainModel):
     start: LocalIsoDateTime
     duration_minutes: DurationMinutes
     status: EhrStatus
-    ehr_version: NonNegativeStrictInt
+    ehr_version: EhrVersion
     cancel_reason: EhrId | None = None
 
     def start_instant(self, fold_policy: FoldPolicy = FoldPolicy.EARLIER) -> datetime:
@@ -96,11 +96,29 @@ class DesiredAppointment(AppointmentFields):
         zone_name = info.data.get("time_zone")
         if zone_name is None:  # the zone was invalid; that error is reported already
             return start
-        # Rejected at the boundary: an appointment cannot start at a time clocks skip.
         local = datetime.fromisoformat(start)
+        if not start_in_window(local.date(), datetime.now(UTC).date()):
+            raise ValueError(START_WINDOW_MESSAGE)
+        # Rejected at the boundary: an appointment cannot start at a time clocks skip.
         if is_nonexistent(local, zone_name):
             raise NonexistentLocalTimeError(local, zone_of(zone_name))
         return start
+
+
+START_WINDOW_MESSAGE: Final = "start must be within 2 years before and 3 years after today"
+
+
+def _years_from(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a year without one
+        return day.replace(year=day.year + years, day=28)
+
+
+def start_in_window(start: date, today: date) -> bool:
+    """SPEC §9.2: [today - 2 years, today + 3 years], on the calendar (checked before any zone
+    conversion, which overflows for years near 1 or 9999)."""
+    return _years_from(today, -2) <= start <= _years_from(today, 3)
 
 
 _REASON_REQUIRED: Final = frozenset({EhrStatus.CANCELLED})
@@ -116,7 +134,7 @@ class StatusChange(DomainModel):
 
     status: EhrStatus
     reason: EhrId | None = Field(default=None, validate_default=True)
-    ehr_version: NonNegativeStrictInt | None = None
+    ehr_version: EhrVersion | None = None
 
     def digest(self) -> str:
         return content_digest("status", {"status": self.status, "reason": self.reason})

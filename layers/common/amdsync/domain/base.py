@@ -8,6 +8,7 @@ aliases. Both spellings validate, and dumps use the JSON names by default, so
 from __future__ import annotations
 
 import string
+import unicodedata
 from typing import Annotated, Literal, Self
 
 from pydantic import (
@@ -85,6 +86,28 @@ LocalIsoDateTime = Annotated[str, AfterValidator(normalize_local_iso)]
 ErrorMessage = Annotated[str, StringConstraints(max_length=500)]
 
 NonNegativeStrictInt = Annotated[StrictInt, Field(ge=0)]
+
+# The EHR's version counter: 1 ... 2^53 - 1, what every JSON number stays exact for (SPEC §9.2).
+MAX_EHR_VERSION = 2**53 - 1
+EhrVersion = Annotated[StrictInt, Field(ge=1, le=MAX_EHR_VERSION)]
+
+# Characters a name or address may not hold: control characters (NUL included), format
+# characters (bidi overrides and isolates, zero-width joiners), surrogates, private-use and
+# unassigned code points, line/paragraph separators.
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def _printable(value: str) -> str:
+    if any(unicodedata.category(ch) in _UNPRINTABLE for ch in value):
+        raise ValueError("must be printable text (no control, format or bidi-override characters)")
+    return value
+
+
+# Stripped, non-empty, printable text; bound its length where used. Leading `=`, `+`, `-`, `@`
+# stay as typed: we never evaluate text, only store it and send it on as text.
+PrintableText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_printable)
+]
 
 AmdSyncStatus = Literal["pending", "synced", "error", "conflict"]
 

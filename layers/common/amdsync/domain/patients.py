@@ -9,16 +9,25 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints
 
-from amdsync.domain.base import AmdId, DomainModel, EhrId, NonNegativeStrictInt, SyncState
+from amdsync.domain.base import (
+    AmdId,
+    DomainModel,
+    EhrId,
+    EhrVersion,
+    NonNegativeStrictInt,
+    PrintableText,
+    SyncState,
+)
 
 _REDACTED: Final = "<redacted>"
 # AMD rejects implausible birth dates and has used 1900-01-01 as its "unset" sentinel.
 _EARLIEST_DOB: Final = date(1900, 1, 2)
+_EASTERNMOST: Final = timedelta(hours=14)
 
 
 def _iso_date(value: object) -> date:
@@ -35,12 +44,15 @@ def _iso_date(value: object) -> date:
         raise ValueError("dateOfBirth must be a date in the form YYYY-MM-DD")
     if parsed < _EARLIEST_DOB:
         raise ValueError("dateOfBirth is implausibly early")
+    # Future anywhere on Earth: later than today in the easternmost zone (UTC+14).
+    if parsed > (datetime.now(UTC) + _EASTERNMOST).date():
+        raise ValueError("dateOfBirth is in the future")
     return parsed
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
-NameText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+NameText = Annotated[PrintableText, StringConstraints(max_length=100)]
 
 
 class _PhiModel(DomainModel):
@@ -52,8 +64,8 @@ class _PhiModel(DomainModel):
 
 
 class Address(_PhiModel):
-    line1: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    city: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+    line1: Annotated[PrintableText, StringConstraints(max_length=100)]
+    city: Annotated[PrintableText, StringConstraints(max_length=50)]
     state: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
     zip: Annotated[str, StringConstraints(pattern=r"^[0-9]{5}(-[0-9]{4})?$")]
 
@@ -68,7 +80,7 @@ class PatientDemographics(_PhiModel):
     # Ten digits, no punctuation: AMD formats US numbers itself ("(000) 000-0000").
     phone: Annotated[str, StringConstraints(pattern=r"^[0-9]{10}$")]
     address: Address
-    ehr_version: NonNegativeStrictInt
+    ehr_version: EhrVersion
 
     def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
         return [("ehr_version", self.ehr_version), (None, _REDACTED)]

@@ -48,7 +48,7 @@ def _read(api: Api, path: str, params: dict[str, str], etag: str | None = None) 
 def test_status_reads_carry_etag_and_cache_control(path: str, params: dict[str, str]) -> None:
     reply = _read(_registered(), path, params)
     assert reply.status == 200
-    assert reply.headers["cache-control"] == "max-age=300"
+    assert reply.headers["cache-control"] == "private, no-cache"
     assert reply.headers["etag"].startswith('"') and reply.headers["etag"].endswith('"')
 
 

@@ -7,18 +7,21 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from amdsync.domain.concurrency import StaleWriteError
 from amdsync.domain.journal import AuditEntry, EntityType
 from amdsync.domain.mappings import Mapping, MappingKind
 from amdsync.domain.review import ConflictResolution
-from amdsync.domain.settings import Settings
+from amdsync.domain.settings import Settings, SettingsReplacement
 from amdsync.sync.estimate import estimate_wait
 from amdsync.sync.journal import new_id
 from amdsync.sync.reports import PERIODS, dashboard, stats_for
 from amdsync.sync.resolution import ConflictNotFound, resolve_conflict
 from amdsync.web.context import caller_of, services_of
+from amdsync.web.etags import expected_settings_version, precondition_failed, settings_etag
 from amdsync.web.paging import page_of
 from amdsync.web.problems import Problem
 from amdsync.web.routes import BASE_PATH
@@ -103,23 +106,41 @@ def get_stats(period: Annotated[str, Query()] = "24h") -> dict[str, Any]:
 
 
 @router.get(f"{BASE_PATH}/settings", tags=["admin"], summary="Settings and masked connection")
-def get_settings() -> dict[str, Any]:
+def get_settings() -> Response[dict[str, Any]]:
     services = services_of(router)
     stored = services.context().settings.get()
-    return {
+    body = {
         "settings": stored.value.model_dump(mode="json"),
         "version": stored.version,
         "connection": services.amd_admin().connection_info().model_dump(),
     }
+    return Response(200, "application/json", body, headers={"ETag": settings_etag(stored.version)})
 
 
-@router.put(f"{BASE_PATH}/settings", tags=["admin"], summary="Change settings (audited)")
-def put_settings(body: Annotated[Settings, Body()]) -> dict[str, Any]:
+@router.put(
+    f"{BASE_PATH}/settings",
+    tags=["admin"],
+    summary="Replace every setting (audited; honours If-Match)",
+)
+def put_settings(body: Annotated[SettingsReplacement, Body()]) -> Response[dict[str, Any]]:
+    return _save_settings(body.settings(), "settings_update")
+
+
+def _save_settings(settings: Settings, action: str) -> Response[dict[str, Any]]:
+    """Conditional on the version `If-Match` names (else the current one): 412 when another
+    change landed first, so a form saved from a stale page never undoes it."""
     ctx = services_of(router).context()
     stored = ctx.settings.get()
-    version = ctx.settings.save(body, stored.version)
-    _audit("settings_update", "settings", "settings", {"version": version})
-    return {"settings": body.model_dump(mode="json"), "version": version}
+    expected = expected_settings_version(router.current_event.headers, stored.version)
+    if expected != stored.version:
+        raise precondition_failed()
+    try:
+        version = ctx.settings.save(settings, expected)
+    except StaleWriteError:
+        raise precondition_failed() from None
+    _audit(action, "settings", "settings", {"version": version})
+    body = {"settings": settings.model_dump(mode="json"), "version": version}
+    return Response(200, "application/json", body, headers={"ETag": settings_etag(version)})
 
 
 @router.post(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -13,6 +13,7 @@ from amdsync.domain.appointments import DesiredAppointment, StatusChange
 from amdsync.domain.patients import PatientDemographics
 from amdsync.sync.intake import Accepted, Intake
 from amdsync.web.context import services_of
+from amdsync.web.etags import etag_of, if_match, require_match
 from amdsync.web.paging import page_of
 from amdsync.web.problems import Problem
 from amdsync.web.routes import BASE_PATH
@@ -27,7 +28,8 @@ from amdsync.web.views import (
 )
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
-CACHE_CONTROL = "max-age=300"
+# Clients revalidate every time (a cheap 304); no shared cache keeps a patient's record.
+CACHE_CONTROL = "private, no-cache"
 
 
 def _json(status: int, body: str, headers: dict[str, str] | None = None) -> Response[Any]:
@@ -41,7 +43,7 @@ def _accepted(accepted: Accepted[Any], body: str) -> Response[Any]:
 
 def _cached(body: str) -> Response[Any]:
     """ETag from the representation: any change to the record changes it (SPEC §6)."""
-    etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
+    etag = etag_of(body)
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
     if_none_match = router.current_event.headers.get("if-none-match", "")
     if etag in [tag.strip() for tag in if_none_match.split(",")]:
@@ -56,10 +58,15 @@ def _cached(body: str) -> Response[Any]:
     responses=documented(200, QueuedPatientView, "The patient sync record"),
 )
 def patient_status(patientId: str) -> Response[Any]:
-    stored = services_of(router).context().patients.get(patientId)
-    if stored is None:
+    body = _patient_status_body(patientId)
+    if body is None:
         raise Problem(404, "PATIENT_NOT_FOUND", "No patient with this id is registered.")
-    return _cached(patient_view(stored.value).model_dump_json(exclude_none=False))
+    return _cached(body)
+
+
+def _patient_status_body(patient_id: str) -> str | None:
+    stored = services_of(router).context().patients.get(patient_id)
+    return None if stored is None else patient_view(stored.value).model_dump_json()
 
 
 @router.put(
@@ -72,6 +79,7 @@ def put_patient(
     patientId: str,
     body: Annotated[PatientDemographics, Body()],
 ) -> Response[Any]:
+    _check_if_match(_patient_status_body, patientId)
     accepted = Intake(services_of(router).context()).register_patient(patientId, body)
     view = patient_view(accepted.record, accepted.queued)
     return _accepted(accepted, view.model_dump_json())
@@ -84,6 +92,7 @@ def put_patient(
     responses=documented(202, QueuedPatientView, "Queued"),
 )
 def sync_patient(patientId: str) -> Response[Any]:
+    _check_if_match(_patient_status_body, patientId)
     accepted = Intake(services_of(router).context()).request_patient_sync(patientId)
     view = patient_view(accepted.record, accepted.queued)
     return _json(202, view.model_dump_json())
@@ -111,17 +120,33 @@ def patient_logs(
     responses=documented(200, QueuedAppointmentView, "The appointment sync record"),
 )
 def appointment_status(appointmentId: str) -> Response[Any]:
-    services = services_of(router)
-    stored = services.context().appointments.get(appointmentId)
-    if stored is None:
+    body = _appointment_status_body(appointmentId)
+    if body is None:
         raise Problem(404, "APPOINTMENT_NOT_FOUND", "No appointment with this id is registered.")
+    return _cached(body)
+
+
+def _appointment_status_body(appointment_id: str) -> str | None:
+    services = services_of(router)
+    stored = services.context().appointments.get(appointment_id)
+    if stored is None:
+        return None
     record = stored.value
     link = (
         services.amd_admin().appointment_link(record.advanced_md_visit_id)
         if record.advanced_md_visit_id
         else None
     )
-    return _cached(appointment_view(record, link).model_dump_json())
+    return appointment_view(record, link).model_dump_json()
+
+
+def _check_if_match(read_body: Callable[[str], str | None], entity_id: str) -> None:
+    """SPEC §9.1: `If-Match` must name the ETag a GET of the sync status answers now."""
+    headers = router.current_event.headers
+    if if_match(headers) is None:
+        return  # no precondition: nothing to read
+    body = read_body(entity_id)
+    require_match(headers, None if body is None else etag_of(body))
 
 
 @router.put(
@@ -134,6 +159,7 @@ def put_appointment(
     appointmentId: str,
     body: Annotated[DesiredAppointment, Body()],
 ) -> Response[Any]:
+    _check_if_match(_appointment_status_body, appointmentId)
     accepted = Intake(services_of(router).context()).register_appointment(appointmentId, body)
     view = queued_appointment_view(accepted.record, None, accepted.queued)
     return _accepted(accepted, view.model_dump_json())
@@ -149,6 +175,7 @@ def change_status(
     appointmentId: str,
     body: Annotated[StatusChange, Body()],
 ) -> Response[Any]:
+    _check_if_match(_appointment_status_body, appointmentId)
     accepted = Intake(services_of(router).context()).change_status(appointmentId, body)
     view = queued_appointment_view(accepted.record, None, accepted.queued)
     return _accepted(accepted, view.model_dump_json())
@@ -161,6 +188,7 @@ def change_status(
     responses=documented(202, QueuedAppointmentView, "Queued"),
 )
 def sync_appointment(appointmentId: str) -> Response[Any]:
+    _check_if_match(_appointment_status_body, appointmentId)
     accepted = Intake(services_of(router).context()).request_appointment_sync(appointmentId)
     view = queued_appointment_view(accepted.record, None, accepted.queued)
     return _json(202, view.model_dump_json())

@@ -171,11 +171,13 @@
     this.retryAfter = retryAfter;
   }
 
-  function api(method, path, payload) {
+  function api(method, path, payload, ifMatch) {
     var token = getToken();
     if (!token) return Promise.reject(new ApiError(401, null));
     // no-store: status reads carry Cache-Control for API clients, but a page polls for changes.
     var init = { method: method, cache: "no-store", headers: { Authorization: "Bearer " + token, Accept: "application/json" } };
+    // If-Match: a write based on what this page read is refused (412) if someone changed it since.
+    if (ifMatch) init.headers["If-Match"] = ifMatch;
     if (payload !== undefined) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(payload);
@@ -215,6 +217,8 @@
         return detail || "That record doesn't exist (yet).";
       case 409:
         return detail || "Someone else changed this meanwhile. Reload and try again.";
+      case 412:
+        return "Someone else changed this since you opened the page. Reload the page to see their change, then try again.";
       case 400:
       case 422:
         return detail ? "Please check the form: " + detail : "Please check the form and try again.";
@@ -954,6 +958,7 @@
     api("GET", "/settings").then(
       function (data) {
         settingsState.settings = data.settings;
+        settingsState.version = data.version;
         $("s-auto").checked = !!data.settings.autoSyncAppointments;
         frequency.value = data.settings.syncFrequency;
         $("s-hour").value = data.settings.dailyHour;
@@ -987,9 +992,10 @@
       var button = form.querySelector("button[type=submit]");
       withButton(button, function () {
         say(result, "Saving…");
-        return api("PUT", "/settings", next).then(
+        return api("PUT", "/settings", next, '"settings-v' + settingsState.version + '"').then(
           function (saved) {
             settingsState.settings = saved.settings;
+            settingsState.version = saved.version;
             say(result, "Settings saved (version " + saved.version + "). The change is recorded in the audit trail with your name.", "ok");
           },
           function (error) {

@@ -1,4 +1,5 @@
-"""Create the template's AWS resources in moto: tables, queues, topics, alarms, the AMD secret.
+"""Create the template's AWS resources in moto: tables, queues, topics, alarms, the AMD secret,
+KMS keys, log groups and the queue/topic policies (moto stores them; it enforces none of them).
 
 Creation is driven by template.yaml (resolved with the same parameters a deploy would use), so a
 key, index, TTL attribute, FIFO flag or redrive policy added there appears here without edits.
@@ -58,6 +59,9 @@ class LocalResources:
     topics: dict[str, str] = field(default_factory=dict)  # logical id -> topic ARN
     alarms: dict[str, str] = field(default_factory=dict)  # logical id -> alarm name
     dashboards: dict[str, str] = field(default_factory=dict)  # logical id -> dashboard name
+    keys: dict[str, str] = field(default_factory=dict)  # logical id -> KMS key ARN
+    log_groups: dict[str, str] = field(default_factory=dict)  # logical id -> log group name
+    policies: dict[str, list[str]] = field(default_factory=dict)  # logical id -> queues/topics
     secret_name: str = ""
     skipped: dict[str, str] = field(default_factory=dict)  # logical id -> why
 
@@ -122,6 +126,10 @@ class _Creator:
             "AWS::SNS::Subscription": self.subscription,
             "AWS::CloudWatch::Alarm": self.alarm,
             "AWS::CloudWatch::Dashboard": self.dashboard,
+            "AWS::KMS::Key": self.kms_key,
+            "AWS::Logs::LogGroup": self.log_group,
+            "AWS::SQS::QueuePolicy": self.queue_policy,
+            "AWS::SNS::TopicPolicy": self.topic_policy,
         }
 
     def create(self, logical_id: str, kind: str, props: dict[str, Any]) -> None:
@@ -232,6 +240,51 @@ class _Creator:
         self._endpoint.client("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=body)
         self._resolver.refs[logical_id] = name
         self._resources.dashboards[logical_id] = name
+
+    def kms_key(self, logical_id: str, props: dict[str, Any]) -> None:
+        kms = self._endpoint.client("kms")
+        request: dict[str, Any] = {"Description": props.get("Description", logical_id)}
+        if "KeyPolicy" in props:
+            request["Policy"] = json.dumps(props["KeyPolicy"])
+        metadata = kms.create_key(**request)["KeyMetadata"]
+        if props.get("EnableKeyRotation"):
+            kms.enable_key_rotation(KeyId=metadata["KeyId"])
+        self._resolver.refs[logical_id] = metadata["KeyId"]
+        self._resolver.attributes[(logical_id, "Arn")] = metadata["Arn"]
+        self._resolver.attributes[(logical_id, "KeyId")] = metadata["KeyId"]
+        self._resources.keys[logical_id] = metadata["Arn"]
+
+    def log_group(self, logical_id: str, props: dict[str, Any]) -> None:
+        logs = self._endpoint.client("logs")
+        name = props.get("LogGroupName", logical_id)
+        request: dict[str, Any] = {"logGroupName": name}
+        if "KmsKeyId" in props:
+            request["kmsKeyId"] = props["KmsKeyId"]
+        logs.create_log_group(**request)
+        if "RetentionInDays" in props:
+            logs.put_retention_policy(
+                logGroupName=name, retentionInDays=int(props["RetentionInDays"])
+            )
+        arn = f"arn:aws:logs:{self._resolver.region}:{self._resolver.account_id}:log-group:{name}"
+        self._resolver.refs[logical_id] = name
+        self._resolver.attributes[(logical_id, "Arn")] = f"{arn}:*"
+        self._resources.log_groups[logical_id] = name
+
+    def queue_policy(self, logical_id: str, props: dict[str, Any]) -> None:
+        sqs = self._endpoint.client("sqs")
+        policy = json.dumps(props["PolicyDocument"])
+        for url in props["Queues"]:
+            sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy})
+        self._resolver.refs[logical_id] = logical_id
+        self._resources.policies[logical_id] = list(props["Queues"])
+
+    def topic_policy(self, logical_id: str, props: dict[str, Any]) -> None:
+        sns = self._endpoint.client("sns")
+        policy = json.dumps(props["PolicyDocument"])
+        for arn in props["Topics"]:
+            sns.set_topic_attributes(TopicArn=arn, AttributeName="Policy", AttributeValue=policy)
+        self._resolver.refs[logical_id] = logical_id
+        self._resources.policies[logical_id] = list(props["Topics"])
 
     def secret(self, name: str, value: dict[str, str]) -> None:
         self._endpoint.client("secretsmanager").create_secret(

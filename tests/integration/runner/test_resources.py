@@ -162,3 +162,36 @@ def test_each_function_gets_the_environment_it_would_get_in_aws(
     assert source.queue_arn == resources.resolver.get_att("SyncQueue", "Arn")
     assert (source.batch_size, source.report_batch_item_failures) == (10, True)
     assert source.maximum_concurrency == 2
+
+
+def test_keys_log_groups_and_tls_policies_are_created_like_the_template(
+    template: Template, created: Any
+) -> None:
+    """Issue 16's resources exist locally too (moto stores them; it enforces none)."""
+    endpoint, resources = created
+    kms = endpoint.client("kms")
+    assert set(resources.keys) == set(template.resources_of_type("AWS::KMS::Key"))
+    for arn in resources.keys.values():
+        assert kms.get_key_rotation_status(KeyId=arn)["KeyRotationEnabled"] is True
+    topic = endpoint.client("sns").get_topic_attributes(TopicArn=resources.topics["AlarmTopic"])
+    assert topic["Attributes"]["KmsMasterKeyId"] == resources.keys["AlarmTopicKey"]
+    assert _denies_without_tls(topic["Attributes"]["Policy"])
+    logs = endpoint.client("logs")
+    declared = template.resources_of_type("AWS::Logs::LogGroup")
+    assert set(resources.log_groups) == set(declared)
+    found = {g["logGroupName"]: g for g in logs.describe_log_groups()["logGroups"]}
+    for name in resources.log_groups.values():
+        assert found[name]["retentionInDays"] == 90
+        assert found[name]["kmsKeyId"] == resources.keys["LogsKey"]
+    sqs = endpoint.client("sqs")
+    for url in resources.queues.values():
+        policy = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]
+        assert _denies_without_tls(policy["Policy"])
+
+
+def _denies_without_tls(policy: str) -> bool:
+    return any(
+        s["Effect"] == "Deny" and s["Condition"]["Bool"]["aws:SecureTransport"] is False
+        for s in json.loads(policy)["Statement"]
+        if "Condition" in s and "Bool" in s["Condition"]
+    )

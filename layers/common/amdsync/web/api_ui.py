@@ -6,7 +6,8 @@ the sign-in page (kept in `sessionStorage`), or that the embedding EHR handed a 
 `postMessage` or a `#token=` fragment. The API enforces the roles; the UI only explains them.
 
 Every HTML response carries a strict Content-Security-Policy (scripts and styles from this
-origin only, no inline code), `nosniff` and `no-referrer`. Widgets may be framed by the origins
+origin only, no inline code), `nosniff`, `no-referrer` and HSTS (browsers ignore it over plain
+http, so the local stack is unaffected). Widgets may be framed by the origins
 in `UI_FRAME_ANCESTORS`; the admin pages may not be framed at all.
 
 Also here: `POST /patients/sync-all`, the one JSON route the UI needed that the API lacked.
@@ -40,6 +41,8 @@ TEMPLATE_DIR = UI_DIR / "templates"
 FRAME_ANCESTORS_ENV = "UI_FRAME_ANCESTORS"
 ROLE_CLAIM_ENV = "ROLE_CLAIM"
 SYNC_ALL_LIMIT = 500
+# Two years, subdomains too: API Gateway serves HTTPS only, so this only pins what is true.
+STRICT_TRANSPORT_SECURITY = "max-age=63072000; includeSubDomains"
 
 CONTENT_TYPES = {
     ".js": "text/javascript; charset=utf-8",
@@ -111,6 +114,7 @@ def security_headers(*, embeddable: bool, frames_self: bool = False) -> dict[str
         "Content-Security-Policy": content_security_policy(
             embeddable=embeddable, frames_self=frames_self
         ),
+        "Strict-Transport-Security": STRICT_TRANSPORT_SECURITY,
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
         "Cache-Control": "no-store",

@@ -16,7 +16,7 @@ from amdsync.web.resolver import create_resolver
 from amdsync.web.routes import API_ROUTES, RouteSpec
 from tests.fakes import PRACTICE
 from tests.unit.api.samples import APPOINTMENT_BODY, PATIENT_BODY, route_id, sample_for
-from tests.unit.api.support import Api, FakeApiServices, Reply
+from tests.unit.api.support import Api, FakeApiServices, Reply, claims
 
 TABLE = "amdsync-control-test"
 MUTATING = [r for r in API_ROUTES if r.method in ("POST", "PUT") and r.roles is not None]
@@ -237,3 +237,30 @@ def test_every_mutating_route_honours_the_key(dynamodb: Any, route: RouteSpec) -
         assert second.text == first.text
     else:  # failures are not stored: the repeat ran again and failed the same way
         assert REPLAYED not in second.headers
+
+
+def test_a_key_is_scoped_to_its_caller(dynamodb: Any) -> None:
+    """Another caller reusing a key (by chance or on purpose) runs its own request and never
+    receives the first caller's stored answer."""
+    api = _api()
+    assert _register(api).status == 202
+    first = api.call(
+        "POST",
+        "/appointments/{appointmentId}/sync",
+        roles=["billing"],
+        jwt_claims=claims(["billing"], sub="alice"),
+        path_params={"appointmentId": "A-200"},
+        headers={"Idempotency-Key": "shared-key"},
+    )
+    depth = api.world.queue.depth()
+    other = api.call(
+        "POST",
+        "/appointments/{appointmentId}/sync",
+        roles=["billing"],
+        jwt_claims=claims(["billing"], sub="mallory"),
+        path_params={"appointmentId": "A-200"},
+        headers={"Idempotency-Key": "shared-key"},
+    )
+    assert first.status == other.status == 202
+    assert REPLAYED not in other.headers
+    assert api.world.queue.depth() == depth + 1  # it ran

@@ -3,7 +3,7 @@ it), roles from a configurable claim, and the route table's role check (401/403)
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,21 +28,24 @@ class Caller:
         return "none"
 
 
+# API Gateway's JWT authorizer hands array claims to the function flattened into one string,
+# `["admin", "billing"]` -> `[admin billing]` (payload 2.0); nothing else is read as a list.
+_FLATTENED_LIST = re.compile(r"^\[([A-Za-z0-9_:-]+( [A-Za-z0-9_:-]+)*)?\]$")
+
+
 def parse_roles(value: Any) -> frozenset[str]:
-    """Roles as a list, a JSON list, API Gateway's flattened `[a b]`, or comma/space text."""
+    """The caller's roles, matched exactly (SPEC §9.5): a list claim, API Gateway's flattened
+    form of one, or a single role. No case folding and no splitting on commas: `ADMIN` or
+    `provider,admin` is not a role we know, so it grants nothing."""
     if value is None:
         return frozenset()
     if isinstance(value, list | tuple):
-        return frozenset(str(v).strip().lower() for v in value if str(v).strip())
-    text = str(value).strip()
-    if text.startswith("[") and text.endswith("]"):
-        try:
-            parsed = json.loads(text)
-        except ValueError:
-            parsed = text[1:-1].replace(",", " ").split()
-        if isinstance(parsed, list):
-            return parse_roles(parsed)
-    return frozenset(part.strip().lower() for part in text.replace(",", " ").split() if part)
+        return frozenset(v for v in value if isinstance(v, str))
+    text = str(value)
+    match = _FLATTENED_LIST.match(text)
+    if match is not None:
+        return frozenset(text[1:-1].split(" ")) - {""}
+    return frozenset({text})
 
 
 def caller_from_event(event: Mapping[str, Any], role_claim: str) -> Caller | None:
@@ -54,7 +57,9 @@ def caller_from_event(event: Mapping[str, Any], role_claim: str) -> Caller | Non
     return Caller(
         subject=str(claims.get("sub", "unknown"))[:128],
         roles=parse_roles(claims.get(role_claim)),
-        practice=str(claims["practice"]) if claims.get("practice") else None,
+        # Absent: a single-practice deployment binds the request to its practice (SPEC §9.5).
+        # Present, even empty, it must name this practice exactly.
+        practice=str(claims["practice"]) if "practice" in claims else None,
         source_ip=http.get("sourceIp"),
         user_agent=(http.get("userAgent") or "")[:256] or None,
     )

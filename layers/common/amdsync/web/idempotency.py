@@ -6,8 +6,9 @@ header. The first request with that key runs and its response is stored in the c
 24 h); a repeat within the TTL gets the stored status, headers and body back, marked
 `Idempotent-Replayed: true`, without running the route again.
 
-- The identity of a request is its route (method + path template), its path ids and the key: the
-  same key on another route or another id is another request.
+- The identity of a request is the caller (token subject), its route (method + path template),
+  its path ids and the key: the same key from another caller, on another route or another id is
+  another request, so one caller can never be answered with another's stored response.
 - The body is validated: the same key with a different body is refused with 422
   `IDEMPOTENCY_KEY_REUSED` (bodies are compared as parsed JSON, so whitespace does not matter).
 - A repeat while the first is still running gets 409 `IDEMPOTENCY_KEY_IN_PROGRESS` with
@@ -86,7 +87,7 @@ def _config(expires_after_seconds: int) -> IdempotencyConfig:
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig  # noqa: PLC0415
 
     return IdempotencyConfig(
-        event_key_jmespath="[route, pathIds, key]",
+        event_key_jmespath="[caller, route, pathIds, key]",
         payload_validation_jmespath="body",
         raise_on_no_idempotency_key=True,
         expires_after_seconds=expires_after_seconds,
@@ -102,6 +103,7 @@ def idempotency_middleware(
         if event.http_method.upper() not in MUTATING_METHODS or key is None:
             return next_middleware(app)
         request = {
+            "caller": _subject(event.raw_event),
             "route": str(event.raw_event.get("routeKey") or event.path),
             "pathIds": dict(sorted((event.path_parameters or {}).items())),
             "key": _checked(key),
@@ -209,3 +211,10 @@ def _response(stored: dict[str, Any], *, replayed: bool) -> Response[str]:
         body=stored["body"],
         headers=headers,
     )
+
+
+def _subject(raw_event: dict[str, Any]) -> str:
+    """The authorizer's `sub` claim ("" on public routes, which are never keyed anyway)."""
+    context = raw_event.get("requestContext") or {}
+    claims = ((context.get("authorizer") or {}).get("jwt") or {}).get("claims") or {}
+    return str(claims.get("sub", ""))

@@ -210,7 +210,7 @@ def openapi_document(app: APIGatewayHttpResolver) -> dict[str, Any]:
     """The OpenAPI document generated from the routes (committed as docs/openapi.json)."""
     schema = app.get_openapi_json_schema(title=API_TITLE, version=API_VERSION)
     document: dict[str, Any] = json.loads(schema)
-    return with_problem_responses(document)
+    return with_security(with_problem_responses(document))
 
 
 # Every failure answers RFC 9457 problem+json (web/problems.py); the resolver only knows the
@@ -255,4 +255,40 @@ def with_problem_responses(document: dict[str, Any]) -> dict[str, Any]:
                     "description": description,
                     "content": {"application/problem+json": {"schema": problem}},
                 }
+    return document
+
+
+# The HttpApi's JWT authorizer guards every route the route table gives roles; the roles
+# themselves are checked by the gate (web/auth.py) and listed per operation for readers.
+BEARER_SCHEME = "bearerAuth"
+SECURITY_SCHEMES: dict[str, Any] = {
+    BEARER_SCHEME: {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": (
+            "An access token from the deployment's OIDC issuer; the role claim (template "
+            "parameter RoleClaim) must hold one of the operation's x-amdsync-roles."
+        ),
+    }
+}
+ROLES_EXTENSION = "x-amdsync-roles"
+
+
+def with_security(document: dict[str, Any]) -> dict[str, Any]:
+    """Bearer JWT on every operation with roles; public ones say explicitly that none is needed."""
+    document.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+    routes = {(r.method.lower(), r.full_path): r for r in API_ROUTES}
+    for path, operations in document.get("paths", {}).items():
+        for method, operation in operations.items():
+            route = routes.get((method, path))
+            if route is None or route.roles is None:
+                operation["security"] = []
+                continue
+            roles = sorted(route.roles)
+            operation["security"] = [{BEARER_SCHEME: []}]
+            operation[ROLES_EXTENSION] = roles
+            note = "Roles: " + ", ".join(roles) + "."
+            description = operation.get("description")
+            operation["description"] = f"{description}\n\n{note}" if description else note
     return document

@@ -77,6 +77,7 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ),
     ("GET", "/settings"): Sample(),
     ("PUT", "/settings"): Sample(body=SETTINGS_BODY),
+    ("PATCH", "/settings"): Sample(body={"conflictPolicy": "ehr_wins"}),
     ("POST", "/settings/test-connection"): Sample(),
     ("GET", "/providers"): Sample(),
     ("GET", "/facilities"): Sample(),

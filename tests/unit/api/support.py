@@ -89,7 +89,7 @@ def http_event(
     raw_path = BASE_PATH + re.sub(r"\{(\w+)\}", lambda m: params[m.group(1)], route_path)
     route_key = f"{method} {BASE_PATH}{route_path}"
     all_headers = {
-        "content-type": "application/json",
+        "content-type": "application/merge-patch+json" if method == "PATCH" else "application/json",
         **{k.lower(): v for k, v in (headers or {}).items()},
     }
     event: dict[str, Any] = {

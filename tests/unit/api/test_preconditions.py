@@ -76,3 +76,51 @@ def test_put_settings_with_one_field_is_422_and_resets_nothing() -> None:
     problem = reply.assert_problem(422, "VALIDATION_FAILED")
     assert "massChangeGuardRatio" in problem["detail"]
     assert api.world.settings.get().value.mass_change_guard_ratio == 0.05
+
+
+def _patch(api: Api, body: Any, headers: dict[str, str] | None = None) -> Reply:
+    return api.call("PATCH", "/settings", roles=["admin"], body=body, headers=headers)
+
+
+def test_patch_settings_changes_only_what_it_names_and_is_audited() -> None:
+    api = Api()
+    full = {**SETTINGS_BODY, "massChangeGuardRatio": 0.05, "syncFrequency": "daily"}
+    assert api.call("PUT", "/settings", roles=["admin"], body=full).status == 200
+    reply = _patch(api, {"conflictPolicy": "amd_wins"})
+    assert reply.status == 200, reply.text
+    settings = api.world.settings.get().value
+    assert (
+        settings.conflict_policy,
+        settings.mass_change_guard_ratio,
+        settings.sync_frequency,
+    ) == (
+        "amd_wins",
+        0.05,
+        "daily",
+    )
+    assert _patch(api, {"massChangeGuardRatio": None}).status == 200  # null: back to default
+    assert api.world.settings.get().value.mass_change_guard_ratio == 0.2
+    actions = [e.action for e in api.world.audit.entries]
+    assert actions.count("settings_patch") == 2
+
+
+def test_patch_settings_validates_and_honours_if_match() -> None:
+    api = Api()
+    _patch(api, {"conflictPolicy": "nobody_wins"}).assert_problem(422, "VALIDATION_FAILED")
+    _patch(api, {"unknownSetting": 1}).assert_problem(422, "VALIDATION_FAILED")
+    _patch(api, ["not", "an", "object"]).assert_problem(422, "VALIDATION_FAILED")
+    stale = _patch(api, {"conflictPolicy": "ehr_wins"}, {"If-Match": '"settings-v99"'})
+    stale.assert_problem(412, "PRECONDITION_FAILED")
+    assert api.world.settings.get().value.conflict_policy == "manual"
+
+
+def test_patch_settings_takes_merge_patch_json_only() -> None:
+    api = Api()
+    reply = api.call(
+        "PATCH",
+        "/settings",
+        roles=["admin"],
+        body={"conflictPolicy": "ehr_wins"},
+        headers={"content-type": "application/json"},
+    )
+    reply.assert_problem(415, "UNSUPPORTED_MEDIA_TYPE")

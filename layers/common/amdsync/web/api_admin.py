@@ -3,6 +3,7 @@ conflicts."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
@@ -22,6 +23,7 @@ from amdsync.sync.reports import PERIODS, dashboard, stats_for
 from amdsync.sync.resolution import ConflictNotFound, resolve_conflict
 from amdsync.web.context import caller_of, services_of
 from amdsync.web.etags import expected_settings_version, precondition_failed, settings_etag
+from amdsync.web.merge_patch import merge_patch
 from amdsync.web.paging import page_of
 from amdsync.web.problems import Problem
 from amdsync.web.routes import BASE_PATH
@@ -124,6 +126,23 @@ def get_settings() -> Response[dict[str, Any]]:
 )
 def put_settings(body: Annotated[SettingsReplacement, Body()]) -> Response[dict[str, Any]]:
     return _save_settings(body.settings(), "settings_update")
+
+
+@router.patch(
+    f"{BASE_PATH}/settings",
+    tags=["admin"],
+    summary="Change some settings: an RFC 7396 JSON merge patch (audited; honours If-Match)",
+    description='Body: `application/merge-patch+json`, e.g. `{"massChangeGuardRatio": 0.1}`;'
+    " `null` resets a setting to its default.",
+)
+def patch_settings() -> Response[dict[str, Any]]:
+    # Read here, not declared as a Body(): Powertools' validation parses application/json only.
+    # The gate has already refused any other media type and malformed JSON.
+    patch = json.loads(router.current_event.decoded_body or "null")
+    if not isinstance(patch, dict):
+        raise Problem(422, "VALIDATION_FAILED", "A settings patch is a JSON object.")
+    current = services_of(router).context().settings.get().value.model_dump(mode="json")
+    return _save_settings(Settings.model_validate(merge_patch(current, patch)), "settings_patch")
 
 
 def _save_settings(settings: Settings, action: str) -> Response[dict[str, Any]]:

@@ -64,6 +64,7 @@ API_ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec("POST", "/conflicts/{conflictId}/resolve", ADMIN_ONLY),
     RouteSpec("GET", "/settings", ADMIN_ONLY),
     RouteSpec("PUT", "/settings", ADMIN_ONLY),
+    RouteSpec("PATCH", "/settings", ADMIN_ONLY),  # RFC 7396 merge patch (SPEC §9.1)
     RouteSpec("POST", "/settings/test-connection", ADMIN_ONLY),
     RouteSpec("GET", "/providers", BILLING_PLUS),
     RouteSpec("GET", "/facilities", BILLING_PLUS),

@@ -6,8 +6,10 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 SAM_VENV := .venv-sam
+CHECKOV_VENV := .venv-checkov
 PY := $(VENV)/bin/python
 SAM := $(SAM_VENV)/bin/sam
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
 REGION ?= us-west-2
 PYTEST_ARGS ?=
 export SAM_CLI_TELEMETRY := 0
@@ -33,11 +35,19 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	$(SAM_VENV)/bin/pip install -q -r requirements-sam.txt
 	touch $@
 
-setup: $(VENV)/.installed $(SAM_VENV)/.installed ## Create both venvs (idempotent)
+# checkov pins older boto3/networkx/packaging than the dev venv: a venv of its own as well.
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install -q --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install -q -r requirements-checkov.txt
+	touch $@
 
-lint: $(VENV)/.installed ## ruff lint + format check
+setup: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## Create the venvs (idempotent)
+
+lint: $(VENV)/.installed ## ruff lint + format check, bandit on the deployed Python
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/bandit -q -c pyproject.toml -r layers/common/amdsync functions
 
 format: $(VENV)/.installed ## Apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix .
@@ -48,9 +58,10 @@ types: $(VENV)/.installed ## mypy: strict for the shared package, then each func
 	for fn in functions/*/app.py; do $(VENV)/bin/mypy "$$fn"; done
 	$(VENV)/bin/mypy local
 
-validate: setup ## sam validate --lint and cfn-lint on template.yaml
+validate: setup ## sam validate --lint, cfn-lint and checkov on template.yaml
 	$(SAM) validate --lint --region $(REGION)
 	$(VENV)/bin/cfn-lint template.yaml
+	$(CHECKOV) -f template.yaml --framework cloudformation --compact --quiet --skip-download
 
 unit: $(VENV)/.installed ## Unit tests only (fast, no sockets)
 	$(VENV)/bin/pytest tests/unit -q $(PYTEST_ARGS)

@@ -7,11 +7,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from amdsync.compose import PowertoolsMetrics, Services
 from amdsync.config import ApiSettings, load_settings
-from amdsync.observability import logger, metrics, tracer
+from amdsync.observability import bridge_library_logs, logger, metrics, tracer
 from amdsync.web.idempotency import dynamodb_persistence
 from amdsync.web.resolver import create_resolver
 
 SETTINGS = load_settings(ApiSettings)
+bridge_library_logs()
 SERVICES = Services(SETTINGS, PowertoolsMetrics(metrics))
 app = create_resolver(
     lambda: SERVICES,
@@ -23,6 +24,7 @@ app = create_resolver(
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+# Responses hold appointment times and patient ids: never recorded in X-Ray.
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

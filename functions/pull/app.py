@@ -8,18 +8,20 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from amdsync.amd.errors import RateLimited
 from amdsync.compose import PowertoolsMetrics, Services
 from amdsync.config import PullSettings, load_settings
-from amdsync.observability import logger, metrics, tracer
+from amdsync.observability import bridge_library_logs, logger, metrics, tracer
 from amdsync.sync.pull import PullOptions, PullRun
 from amdsync.sync.schedule import pull_due, pull_stale
 
 SETTINGS = load_settings(PullSettings)
+bridge_library_logs()
 SERVICES = Services(SETTINGS, PowertoolsMetrics(metrics), SETTINGS.max_rate_wait_seconds)
 OPTIONS = PullOptions(SETTINGS.bootstrap_days_back, SETTINGS.bootstrap_days_ahead)
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+# Responses hold appointment times and patient ids: never recorded in X-Ray.
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     ctx = SERVICES.context()
     settings = ctx.settings.get().value

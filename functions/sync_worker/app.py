@@ -13,11 +13,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from amdsync.compose import PowertoolsMetrics, Services
 from amdsync.config import WorkerSettings, load_settings
-from amdsync.observability import logger, metrics, tracer
+from amdsync.observability import bridge_library_logs, logger, metrics, tracer
 from amdsync.sync.queue_worker import RecordRef, handle_record
 from amdsync.sync.worker import JobProcessor
 
 SETTINGS = load_settings(WorkerSettings)
+bridge_library_logs()
 SERVICES = Services(SETTINGS, PowertoolsMetrics(metrics))
 # A batch the rate limiter defers entirely is a normal outcome, not a failed invocation: report
 # every record as a batch item failure instead of raising (Lambda errors, ESM backoff).
@@ -25,6 +26,8 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 
 def record_handler(record: SQSRecord) -> None:
+    # Every line logged for this record, the AMD client's included, carries its message id.
+    logger.append_keys(message_id=record.message_id)
     decision = handle_record(
         RecordRef(
             record.message_id,
@@ -36,12 +39,13 @@ def record_handler(record: SQSRecord) -> None:
         SERVICES.queue,
         SERVICES.dead_letters(SETTINGS.sync_dlq_url),
     )
-    logger.info("sync job", extra={"decision": decision.kind, "message_id": record.message_id})
+    logger.info("sync job", extra={"decision": decision.kind})
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+# Responses hold appointment times and patient ids: never recorded in X-Ray.
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context

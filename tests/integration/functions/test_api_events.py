@@ -38,6 +38,7 @@ EXPECTED: list[tuple[str, int]] = [
     ("post-conflicts-by-conflict-id-resolve", 404),  # no conflict on a fresh stack
     ("get-settings", 200),
     ("put-settings", 200),
+    ("patch-settings", 200),
     ("post-settings-test-connection", 200),
     ("get-providers", 200),
     ("get-facilities", 200),

@@ -67,10 +67,11 @@ class AmdsyncApi:
 
     base_url: str
     tokens: Mapping[str, str]
+    timeout: float = DEFAULT_TIMEOUT_SECONDS  # per request; raise it on a busy machine
 
     def call(self, role: str | None, method: str, path: str, body: object = None) -> Reply:
         headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
-        return request_json(method, self.base_url + path, body, headers)
+        return request_json(method, self.base_url + path, body, headers, self.timeout)
 
     def get(self, role: str, path: str) -> Any:
         return self.call(role, "GET", path).expect(200)
@@ -87,9 +88,11 @@ class SimAdmin:
     """The simulator's admin API (`/_sim/`, see local/amdsim/README.md)."""
 
     base_url: str
+    timeout: float = DEFAULT_TIMEOUT_SECONDS  # per request; raise it on a busy machine
 
     def call(self, method: str, path: str, body: object = None) -> Any:
-        return request_json(method, f"{self.base_url}/_sim{path}", body).expect(200)
+        url = f"{self.base_url}/_sim{path}"
+        return request_json(method, url, body, timeout=self.timeout).expect(200)
 
     def report(self) -> dict[str, Any]:
         result: dict[str, Any] = self.call("GET", "/report")

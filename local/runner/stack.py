@@ -9,7 +9,9 @@ moto through `AWS_ENDPOINT_URL`.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import math
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -50,6 +52,10 @@ class StackConfig:
     # suite's AMD_RATE_LIMITS_JSON); the template's own variables stay as deployed.
     function_environment: dict[str, str] = field(default_factory=dict)
     api_concurrency: int = 4  # api hosts; each serves one request at a time
+    # Every function's Timeout times this. The emulated services (moto, in one process) are far
+    # slower than AWS's, and slower still on a busy machine: tests that load the machine may
+    # stretch the deadlines instead of failing on them. Deploys use the template's values.
+    function_timeout_scale: float = 1.0
     prewarm: bool = True  # cold-start one host per function before `ready`
     poll_wait_seconds: int = 1
     # Which parts to run; tests switch off what they drive by hand.
@@ -105,7 +111,10 @@ class LocalStack:
         self.resources = create_resources(
             template, self.moto, parameters, config.property_overrides
         )
-        self.functions = read_functions(template, self.resources.resolver)
+        self.functions = {
+            logical_id: _scaled(spec, config.function_timeout_scale)
+            for logical_id, spec in read_functions(template, self.resources.resolver).items()
+        }
         self._start_pools()
         if config.run_http:
             self._start_http(parameters["Stage"])
@@ -213,3 +222,9 @@ class LocalStack:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def _scaled(spec: FunctionSpec, scale: float) -> FunctionSpec:
+    if scale == 1.0:
+        return spec
+    return dataclasses.replace(spec, timeout_seconds=math.ceil(spec.timeout_seconds * scale))

@@ -1,6 +1,7 @@
 """Bulk sync to completion, and AMD misbehaving: outages mid-bulk, expired tokens, 429 bursts.
 Each test ends with the simulator's counters: no duplicate, no violation, logins and 429s as
-expected."""
+expected. Every test books on practice days of its own, so AMD's list for those days is exactly
+what the test booked."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from local.runner.api_client import wait_for
 from local.runner.seed import ProviderSlot
-from tests.e2e.conftest import E2E, Counters, at, workdays
+from tests.e2e.conftest import E2E, TEST_CEILING, Counters, at
+
+pytestmark = pytest.mark.timeout(TEST_CEILING)
 
 
 def _register_without_sync(
@@ -36,18 +38,10 @@ def _register_without_sync(
     return ids
 
 
-def _bulk_to_completion(e2e: E2E, days: list[date], timeout: float) -> dict[str, Any]:
-    body = {"from": days[0].isoformat(), "to": days[-1].isoformat()}
-    job = e2e.api.post("billing", "/appointments/bulk-sync", body)
+def _bulk_to_completion(e2e: E2E, days: list[date]) -> dict[str, Any]:
+    job = e2e.start_bulk(days)
     assert job["state"] == "running" and job["total"] > 0
-    seen_progress: list[int] = []
-
-    def finished() -> dict[str, Any] | None:
-        progress: dict[str, Any] = e2e.api.get("billing", f"/appointments/bulk-sync/{job['jobId']}")
-        seen_progress.append(progress["done"])
-        return progress if progress["state"] != "running" else None
-
-    final: dict[str, Any] = wait_for(finished, timeout, 0.5, "the bulk job to finish")
+    final, seen_progress = e2e.wait_bulk_finished(job["jobId"])
     assert seen_progress == sorted(seen_progress)  # progress only moves forward
     return final
 
@@ -63,14 +57,14 @@ def _one_amd_appointment_each(e2e: E2E, ids: list[str], days: list[date]) -> Non
 
 def test_bulk_sync_of_300_appointments_runs_to_completion(e2e: E2E, counters: Counters) -> None:
     slots = e2e.take_providers(4)
-    days = workdays(5, skip=21)
+    days = e2e.take_days(5)
     e2e.settings(autoSyncAppointments=False)
     try:
         ids = _register_without_sync(e2e, slots, days, 300, patients=10)
     finally:
         e2e.settings(autoSyncAppointments=True)
 
-    final = _bulk_to_completion(e2e, days, timeout=100)
+    final = _bulk_to_completion(e2e, days)
 
     assert (final["state"], final["total"], final["done"], final["failed"]) == (
         "completed", 300, 300, 0)  # fmt: skip
@@ -83,7 +77,7 @@ def test_an_amd_outage_mid_bulk_loses_nothing_and_duplicates_nothing(
     e2e: E2E, counters: Counters
 ) -> None:
     slots = e2e.take_providers(2)
-    days = workdays(1, skip=35)
+    days = e2e.take_days(1)
     e2e.settings(autoSyncAppointments=False)
     try:
         ids = _register_without_sync(e2e, slots, days, 20, patients=3)
@@ -93,7 +87,7 @@ def test_an_amd_outage_mid_bulk_loses_nothing_and_duplicates_nothing(
     e2e.sim.fault("timeout", count=2, action="appointments.create", delay_ms=200)
     e2e.sim.fault("drop", count=2, action="appointments.create")  # AMD commits, reply lost
 
-    final = _bulk_to_completion(e2e, days, timeout=90)
+    final = _bulk_to_completion(e2e, days)
 
     assert (final["done"], final["failed"]) == (20, 0), final
     _one_amd_appointment_each(e2e, ids, days)
@@ -102,7 +96,7 @@ def test_an_amd_outage_mid_bulk_loses_nothing_and_duplicates_nothing(
     assert injected.get("http500", 0) == 4 and injected.get("timeout", 0) == 2, injected
     assert e2e.sim.call("GET", "/faults")["pending"] == []  # the drops were served too
     # Re-running the bulk sync creates nothing twice.
-    again = _bulk_to_completion(e2e, days, timeout=60)
+    again = _bulk_to_completion(e2e, days)
     assert (again["done"], again["failed"]) == (20, 0)
     _one_amd_appointment_each(e2e, ids, days)
     counters.assert_clean()
@@ -110,7 +104,7 @@ def test_an_amd_outage_mid_bulk_loses_nothing_and_duplicates_nothing(
 
 def test_an_expired_token_costs_exactly_one_login(e2e: E2E, counters: Counters) -> None:
     (slot,) = e2e.take_providers()
-    day = workdays(1, skip=36)[0]
+    (day,) = e2e.take_days(1)
     patient_id = e2e.patient()
     e2e.wait_synced(e2e.book(patient_id, slot, at(day, 9)))  # a token is cached and in use
     e2e.sim.expire_tokens()
@@ -132,10 +126,9 @@ def test_an_expired_token_costs_exactly_one_login(e2e: E2E, counters: Counters) 
     e2e.stale_token_allowance = sum(len(p.pids()) for p in e2e.stack.pools.values())
 
 
-@pytest.mark.timeout(150)
 def test_a_429_burst_is_waited_out_and_counted(e2e: E2E, counters: Counters) -> None:
     (slot,) = e2e.take_providers()
-    day = workdays(1, skip=37)[0]
+    (day,) = e2e.take_days(1)
     patient_id = e2e.patient()
     e2e.wait_synced(e2e.book(patient_id, slot, at(day, 8)))
     stats_before = e2e.api.get("admin", "/sync/stats?period=24h")
@@ -144,7 +137,7 @@ def test_a_429_burst_is_waited_out_and_counted(e2e: E2E, counters: Counters) -> 
 
     booked = [e2e.book(patient_id, slot, at(day, h)) for h in (9, 10, 11)]
     for appointment_id in booked:
-        e2e.wait_synced(appointment_id, timeout=100)
+        e2e.wait_synced(appointment_id)
 
     counters.assert_clean(http_429=1)
     stats = e2e.api.get("admin", "/sync/stats?period=24h")

@@ -84,8 +84,10 @@ API_PORT ?= 3000
 MOTO_PORT ?= 5000
 SIM_PORT ?= 4000
 
+# `.local/cli.env`: `. .local/cli.env` points the amdsync CLI at the running stack (README).
 run: setup ## Start the local stack (moto, AMD simulator, handlers, queue, schedules)
-	$(PY) -m local.runner --api-port $(API_PORT) --moto-port $(MOTO_PORT) --sim-port $(SIM_PORT)
+	$(PY) -m local.runner --api-port $(API_PORT) --moto-port $(MOTO_PORT) --sim-port $(SIM_PORT) \
+		--cli-env .local/cli.env
 
 openapi: $(VENV)/.installed ## Regenerate docs/openapi.json from the code
 	$(PY) -m amdsync.web.openapi docs/openapi.json

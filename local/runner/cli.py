@@ -2,7 +2,9 @@
 
 Ctrl-C or SIGTERM stops every part and child process. Output lines (for people and scripts):
 `api http://…/api/advancedmd`, `amdsim http://…` (or a note), `moto http://…`, one
-`export AMDSYNC_TOKEN_<ROLE>=…` per dev role, then `ready`.
+`export AMDSYNC_TOKEN_<ROLE>=…` per dev role, with `--cli-env PATH` also `cli-env <absolute
+path>` (the file of export lines that point the `amdsync` CLI at this stack; removed on stop),
+then `ready`.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ import logging
 import signal
 import sys
 import threading
+from pathlib import Path
 from types import FrameType
 
+from local.runner.cli_env import remove_cli_env, write_cli_env
 from local.runner.clock import Clock, ScaledClock, SystemClock
 from local.runner.seed import seed_demo_data
 from local.runner.stack import LocalStack, StackConfig
@@ -36,6 +40,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--no-scheduler", action="store_true", help="fire no schedules")
     parser.add_argument("--no-seed", action="store_true", help="start without the demo data")
+    parser.add_argument(
+        "--cli-env",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="write the export lines that point the amdsync CLI at this stack to PATH "
+        "(make run: .local/cli.env)",
+    )
     return parser.parse_args(argv)
 
 
@@ -61,20 +73,25 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     stack = LocalStack(config)
+    cli_env: Path | None = None
     try:
         stack.start()
         if not args.no_seed:
             seed_demo_data(stack)
-        announce(stack)
+        if args.cli_env is not None:
+            cli_env = write_cli_env(stack, args.cli_env)
+        announce(stack, cli_env)
         while not stopping.wait(0.5):
             pass
     finally:
         print("stopping", flush=True)
+        if cli_env is not None:
+            remove_cli_env(cli_env)
         stack.stop()
     return 0
 
 
-def announce(stack: LocalStack) -> None:
+def announce(stack: LocalStack, cli_env: Path | None = None) -> None:
     assert stack.moto is not None
     lines = [f"api {stack.api_base_url}"]
     if stack.simulator is not None:
@@ -84,6 +101,8 @@ def announce(stack: LocalStack) -> None:
     lines.append(f"moto {stack.moto.url}")
     lines.extend(f"note {note}" for note in stack.notes)
     lines.extend(export_lines(dev_tokens(stack.config.jwt)))
+    if cli_env is not None:
+        lines.append(f"cli-env {cli_env}")
     lines.append("ready")
     sys.stdout.write("\n".join(lines) + "\n")
     sys.stdout.flush()

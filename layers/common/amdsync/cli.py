@@ -1,11 +1,21 @@
 """`amdsync`: the operator's command line for AdvancedMD (`python -m amdsync.cli`).
 
-Configuration comes from the environment: AMD_OFFICE_KEY, AMD_USERNAME, AMD_PASSWORD,
-AMD_APP_NAME, AMD_TIMEZONE, AMD_PARTNER_LOGIN_URL (default: AMD's partner login), and
-optionally AMD_SECRET_NAME (read the credentials from Secrets Manager instead). With
-CONTROL_TABLE/CACHE_TABLE set, the token, rate buckets and lookups live in DynamoDB like the
-deployed service; otherwise in 0600 files under AMDSYNC_STATE_DIR (default
-~/.cache/amdsync), so repeated runs reuse one login. Credentials are never printed.
+Next to the service the CLI is one more caller of the service's AdvancedMD identity: it uses the
+service's token cache, rate buckets and lookup cache (DynamoDB) and, should it have to log in,
+the service's credentials, so it never logs in while a valid token exists and never spends
+budget the service does not see (PROTOCOL §2.5, §6). It finds the service through
+
+* `--stack NAME` (or AMDSYNC_STACK): a deployed CloudFormation stack (`amdsync.cli_stack`), or
+* the environment the functions get (SYNC_TABLE, CONTROL_TABLE, CACHE_TABLE, … AMD_SECRET_NAME,
+  AMD_PARTNER_LOGIN_URL); `make run` writes it for the local stack to `.local/cli.env`.
+
+AWS access follows the usual AWS variables (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL).
+
+With neither, the CLI runs alone and says so on stderr: credentials from AMD_OFFICE_KEY,
+AMD_USERNAME, AMD_PASSWORD, AMD_APP_NAME (or AMD_SECRET_NAME), AMD_PARTNER_LOGIN_URL (default:
+AMD's partner login), AMD_TIMEZONE; token, budget and lookups in private 0600 files under
+AMDSYNC_STATE_DIR (default ~/.cache/amdsync), so repeated runs reuse one login. Every variable
+is read through `amdsync.config.CliSettings`. Credentials are never printed.
 """
 
 from __future__ import annotations
@@ -14,100 +24,116 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from pydantic import SecretStr
+from botocore.exceptions import BotoCoreError, ClientError
 
 from amdsync.amd.client import ClientOptions
 from amdsync.amd.config import (
-    DEFAULT_TIMEZONE,
     PARTNER_LOGIN_URL,
     AmdCredentials,
     TokenPolicy,
     load_credentials,
 )
 from amdsync.amd.errors import AmdError, AuthenticationFailed, RateLimited
-from amdsync.amd.ports import SystemClock
+from amdsync.amd.ports import Clock, SystemClock
 from amdsync.amd.service import AdvancedMD, build_advancedmd
 from amdsync.cli_output import Printer, render_limits, render_rows
+from amdsync.config import AmdSettings, CliSettings, ConfigError, load_settings
 
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
 
-
-class ConfigError(Exception):
-    pass
-
-
-def credentials_from_env(env: dict[str, str]) -> AmdCredentials:
-    if env.get("AMD_SECRET_NAME") and not env.get("AMD_PASSWORD"):
-        return load_credentials(env["AMD_SECRET_NAME"])
-    missing = [
-        name
-        for name in ("AMD_OFFICE_KEY", "AMD_USERNAME", "AMD_PASSWORD", "AMD_APP_NAME")
-        if not env.get(name)
-    ]
-    if missing:
-        raise ConfigError("missing environment variables: " + ", ".join(missing))
-    return AmdCredentials(
-        office_key=env["AMD_OFFICE_KEY"],
-        username=env["AMD_USERNAME"],
-        password=SecretStr(env["AMD_PASSWORD"]),
-        app_name=env["AMD_APP_NAME"],
-        partner_login_url=env.get("AMD_PARTNER_LOGIN_URL") or PARTNER_LOGIN_URL,
-    )
+ALONE_NOTICE = (
+    "amdsync: no stack configured; using a private token and budget in {state_dir}"
+    " (do not run next to the service)"
+)
 
 
-def build_from_env(env: dict[str, str]) -> AdvancedMD:
-    creds = credentials_from_env(env)
-    zone = ZoneInfo(env.get("AMD_TIMEZONE") or DEFAULT_TIMEZONE)
-    clock = SystemClock()
-    token_cache, buckets, lookups = _adapters(env)
-    return build_advancedmd(
-        creds,
-        token_cache=token_cache,
-        rate_buckets=buckets,
-        lookup_cache=lookups,
-        clock=clock,
-        # An operator can wait a little for budget; a Lambda worker would defer instead.
-        options=ClientOptions(
-            timezone=zone, max_rate_wait=float(env.get("AMD_MAX_RATE_WAIT", "120"))
-        ),
-        token_policy=TokenPolicy(midnight_zone=zone),
-    )
+def build(env: Mapping[str, str], *, stack: str | None, clock: Clock, stderr: TextIO) -> AdvancedMD:
+    """The AdvancedMD facade the commands use: the service's identity when a stack is named
+    or configured, otherwise a private one (with the notice on `stderr`)."""
+    cli = load_settings(CliSettings, env)
+    stack = stack or cli.stack
+    if stack or cli.joins_stack:
+        return _joined(env, cli, stack, clock, stderr)
+    return _alone(cli, clock, stderr)
 
 
-def _adapters(env: dict[str, str]) -> tuple[Any, Any, Any]:
-    # Imported here: the CLI is a composition root, and boto3 is only needed with tables.
-    if env.get("CONTROL_TABLE"):
+def _joined(
+    env: Mapping[str, str], cli: CliSettings, stack: str | None, clock: Clock, stderr: TextIO
+) -> AdvancedMD:
+    # Imported here: the CLI is a composition root, and boto3 is only needed with a stack.
+    from amdsync.compose import Services  # noqa: PLC0415
+    from amdsync.sync.metrics import NullMetrics  # noqa: PLC0415
+
+    if stack:
         import boto3  # noqa: PLC0415
 
-        from amdsync.store.lookup_cache import DynamoLookupCache  # noqa: PLC0415
-        from amdsync.store.rate_buckets import DynamoRateBuckets  # noqa: PLC0415
-        from amdsync.store.token_cache import DynamoTokenCache  # noqa: PLC0415
+        from amdsync.cli_stack import stack_environment  # noqa: PLC0415
 
-        ddb = boto3.resource("dynamodb")
-        control = ddb.Table(env["CONTROL_TABLE"])
-        cache = ddb.Table(env.get("CACHE_TABLE") or env["CONTROL_TABLE"])
-        return DynamoTokenCache(control), DynamoRateBuckets(control), DynamoLookupCache(cache)
+        variables = stack_environment(stack, boto3.client("cloudformation"))
+    else:
+        variables = dict(env)
+    try:
+        settings = load_settings(AmdSettings, variables)
+    except ConfigError as exc:
+        where = f"stack {stack!r}" if stack else "the service's variables"
+        raise ConfigError(f"{where}: {exc}") from None
+    ignored = cli.own_credentials_given()
+    if ignored:
+        stderr.write(
+            f"amdsync: using the service's AdvancedMD credentials; {', '.join(ignored)} ignored\n"
+        )
+    # The service's own composition: same token owner, tables, limits and practice zone.
+    services = Services(settings, NullMetrics(), max_rate_wait=cli.max_rate_wait, clock=clock)
+    return services.amd
+
+
+def _alone(cli: CliSettings, clock: Clock, stderr: TextIO) -> AdvancedMD:
     from amdsync.store.local_files import (  # noqa: PLC0415
         FileLookupCache,
         FileRateBuckets,
         FileTokenCache,
     )
 
-    base = Path(
-        env.get("AMDSYNC_STATE_DIR")
-        or Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "amdsync"
+    creds = credentials(cli)
+    zone = ZoneInfo(cli.amd_timezone or cli.practice_timezone)
+    base = Path(cli.state_dir or Path(cli.xdg_cache_home or Path.home() / ".cache") / "amdsync")
+    stderr.write(ALONE_NOTICE.format(state_dir=base) + "\n")
+    return build_advancedmd(
+        creds,
+        token_cache=FileTokenCache(base / "token.json"),
+        rate_buckets=FileRateBuckets(base / "rate-buckets.json"),
+        lookup_cache=FileLookupCache(base / "lookups.json"),
+        clock=clock,
+        # An operator can wait a little for budget; a Lambda worker would defer instead.
+        options=ClientOptions(timezone=zone, max_rate_wait=cli.max_rate_wait),
+        token_policy=TokenPolicy(midnight_zone=zone),
     )
-    return (
-        FileTokenCache(base / "token.json"),
-        FileRateBuckets(base / "rate-buckets.json"),
-        FileLookupCache(base / "lookups.json"),
+
+
+def credentials(cli: CliSettings) -> AmdCredentials:
+    """The CLI's own credentials (alone): from AMD_* variables, or the secret they name."""
+    if cli.amd_secret_name and not cli.amd_password:
+        found = load_credentials(cli.amd_secret_name)
+        if cli.amd_partner_login_url:  # the endpoint is configuration, as for the functions
+            found = found.model_copy(update={"partner_login_url": cli.amd_partner_login_url})
+        return found
+    given = cli.own_credentials_given()
+    missing = [name for name in CliSettings.OWN_CREDENTIALS if name not in given]
+    if missing or cli.amd_password is None:
+        raise ConfigError("missing environment variables: " + ", ".join(missing))
+    return AmdCredentials(
+        office_key=str(cli.amd_office_key),
+        username=str(cli.amd_username),
+        password=cli.amd_password,
+        app_name=str(cli.amd_app_name),
+        partner_login_url=cli.amd_partner_login_url or PARTNER_LOGIN_URL,
     )
 
 
@@ -207,6 +233,12 @@ COMMANDS: dict[str, Command] = {
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="amdsync", description="AdvancedMD operator tool")
     top.add_argument("--json", action="store_true", help="machine-readable output")
+    top.add_argument(
+        "--stack",
+        metavar="NAME",
+        help="share this deployed CloudFormation stack's AdvancedMD token and rate budget "
+        "(default: $AMDSYNC_STACK, else the functions' variables CONTROL_TABLE, … if set)",
+    )
     sub = top.add_subparsers(dest="command", required=True)
     for name in ("test-connection", "providers", "facilities", "appointment-types", "limits"):
         sub.add_parser(name)
@@ -219,21 +251,37 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def main(argv: Sequence[str] | None = None, env: dict[str, str] | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    clock: Clock | None = None,
+) -> int:
+    """Run one command. `env` defaults to os.environ; `clock` (the system clock by default)
+    is for tests that share a simulated clock with the AMD simulator."""
     args = parser().parse_args(argv)
     out = Printer(as_json=args.json)
     logging.basicConfig(level=logging.WARNING)
     try:
-        amd = build_from_env(dict(os.environ) if env is None else env)
+        amd = build(
+            os.environ if env is None else env,
+            stack=args.stack,
+            clock=clock or SystemClock(),
+            stderr=sys.stderr,
+        )
         COMMANDS[args.command](amd, args, out)
     except (ConfigError, ValueError) as exc:
         out.fail(f"Configuration problem: {exc}")
         return EXIT_CONFIG
     except AuthenticationFailed:
         out.fail(
-            "Failure: AdvancedMD refused the login. Check AMD_OFFICE_KEY, AMD_USERNAME, "
-            "AMD_PASSWORD and AMD_APP_NAME."
+            "Failure: AdvancedMD refused the login. Check the credentials: the stack's secret, "
+            "or (run alone) AMD_OFFICE_KEY, AMD_USERNAME, AMD_PASSWORD and AMD_APP_NAME."
         )
+        return EXIT_FAILED
+    except (BotoCoreError, ClientError) as exc:
+        # The stack's tables or secret out of reach: expired AWS credentials, wrong region, ...
+        out.fail(f"Failure: AWS refused or could not be reached: {exc}")
         return EXIT_FAILED
     except RateLimited as exc:
         out.fail(

@@ -6,9 +6,9 @@ KeyError deep inside the first request.
 
 import os
 from collections.abc import Mapping
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 
 class ConfigError(RuntimeError):
@@ -57,6 +57,59 @@ class PullSettings(AmdSettings):
 
 class ReportSettings(AmdSettings):
     alarm_topic_arn: str = Field(alias="ALARM_TOPIC_ARN")
+
+
+class CliSettings(FunctionSettings):
+    """The operator CLI's own variables (`amdsync`, README "Operator CLI").
+
+    The CLI joins a stack (the service's token cache, rate buckets and lookups) when `--stack`
+    or AMDSYNC_STACK names a CloudFormation stack, or when CONTROL_TABLE/CACHE_TABLE are set:
+    it then reads the functions' own settings (`AmdSettings`, the same variables the functions
+    get) and the AMD_* credentials below are not used. Without either it runs alone, on its own
+    files under AMDSYNC_STATE_DIR. An empty variable counts as unset.
+    """
+
+    stack: str | None = Field(default=None, alias="AMDSYNC_STACK")
+    control_table: str | None = Field(default=None, alias="CONTROL_TABLE")
+    cache_table: str | None = Field(default=None, alias="CACHE_TABLE")
+    # Alone: the credentials, or the name of a secret holding them (the secret's JSON format).
+    amd_office_key: str | None = Field(default=None, alias="AMD_OFFICE_KEY")
+    amd_username: str | None = Field(default=None, alias="AMD_USERNAME")
+    amd_password: SecretStr | None = Field(default=None, alias="AMD_PASSWORD")
+    amd_app_name: str | None = Field(default=None, alias="AMD_APP_NAME")
+    amd_secret_name: str | None = Field(default=None, alias="AMD_SECRET_NAME")
+    amd_partner_login_url: str | None = Field(default=None, alias="AMD_PARTNER_LOGIN_URL")
+    amd_timezone: str | None = Field(default=None, alias="AMD_TIMEZONE")
+    state_dir: str | None = Field(default=None, alias="AMDSYNC_STATE_DIR")
+    xdg_cache_home: str | None = Field(default=None, alias="XDG_CACHE_HOME")
+    # Seconds the CLI may wait for rate budget (a Lambda worker defers instead).
+    max_rate_wait: float = Field(default=120.0, ge=0, le=3600, alias="AMD_MAX_RATE_WAIT")
+
+    @field_validator(
+        "stack", "control_table", "cache_table", "amd_office_key", "amd_username",
+        "amd_password", "amd_app_name", "amd_secret_name", "amd_partner_login_url",
+        "amd_timezone", "state_dir", "xdg_cache_home", mode="before",
+    )  # fmt: skip
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    OWN_CREDENTIALS: ClassVar[tuple[str, ...]] = (
+        "AMD_OFFICE_KEY",
+        "AMD_USERNAME",
+        "AMD_PASSWORD",
+        "AMD_APP_NAME",
+    )
+
+    @property
+    def joins_stack(self) -> bool:
+        """True when the environment names the service's tables (like the functions get)."""
+        return bool(self.control_table or self.cache_table)
+
+    def own_credentials_given(self) -> list[str]:
+        """Which of the CLI's own credential variables are set (names only, never values)."""
+        values = (self.amd_office_key, self.amd_username, self.amd_password, self.amd_app_name)
+        return [name for name, value in zip(self.OWN_CREDENTIALS, values, strict=True) if value]
 
 
 SettingsT = TypeVar("SettingsT", bound=FunctionSettings)

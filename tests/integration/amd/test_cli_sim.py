@@ -20,7 +20,7 @@ def cli_env(sim, state_dir, **overrides):
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("AMD_", "CONTROL_TABLE", "CACHE_TABLE"))
+        if not k.startswith(("AMD_", "AMDSYNC_")) and not k.endswith("_TABLE")
     }
     env.update(
         {
@@ -77,6 +77,17 @@ def test_three_cli_runs_share_one_login(real_time_sim, tmp_path):
     token_file = tmp_path / "state" / "token.json"
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
     assert_no_secrets(sim, first.stdout, first.stderr, providers.stdout, appts.stdout)
+
+
+def test_cli_alone_says_it_keeps_a_private_token_and_budget(real_time_sim, tmp_path):
+    result = run_cli(cli_env(real_time_sim, tmp_path / "state"), "--json", "test-connection")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["ok"] is True  # the notice never reaches stdout
+    notices = [line for line in result.stderr.splitlines() if line.startswith("amdsync:")]
+    assert notices == [
+        f"amdsync: no stack configured; using a private token and budget in {tmp_path / 'state'}"
+        " (do not run next to the service)"
+    ]
 
 
 def test_connection_prints_success_and_provider_count(real_time_sim, tmp_path):

@@ -15,7 +15,7 @@ import jwt
 from local.runner.jwt_authorizer import JwtSettings
 
 DEV_ROLES = ("admin", "billing", "provider", "ehr")
-DEMO_PRACTICE = "999999"
+DEMO_PRACTICE = "main"  # the template's PracticeId default
 DEFAULT_LIFETIME_SECONDS = 12 * 3600
 
 

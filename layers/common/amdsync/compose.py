@@ -106,7 +106,8 @@ class Services:
 
     @property
     def practice(self) -> str:
-        return self.credentials.office_key
+        """The opaque practice id (never the office key, which stays in the secret)."""
+        return self.settings.practice_id
 
     @cached_property
     def _dynamodb(self) -> Any:

@@ -21,6 +21,11 @@ class FunctionSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
     stage: str = Field(default="dev", alias="STAGE")
+    # The opaque id every stored key, queue message and log entry names the practice by (the
+    # office key stays in the secret); tokens' `practice` claim must equal it (SPEC §9.5).
+    practice_id: str = Field(
+        default="main", alias="PRACTICE_ID", pattern=r"^[a-z0-9][a-z0-9-]{0,31}$"
+    )
     practice_timezone: str = Field(default="America/Denver", alias="PRACTICE_TIMEZONE")
 
 

@@ -50,9 +50,19 @@ def _one_amd_appointment_each(e2e: E2E, ids: list[str], days: list[date]) -> Non
     """AMD holds exactly one live appointment per EHR appointment (by reference id), no more."""
     in_amd = [v for d in days for v in e2e.amd_visits(date=d.isoformat()) if v["status"] < 10]
     refs = sorted(str(v.get("referenceid")) for v in in_amd)
-    assert refs == sorted(f"AMDSYNC-999999-{i}" for i in ids)  # 0 lost, 0 duplicated, 0 extra
+    prefix = _reference_prefix(e2e, ids[0])
+    assert refs == sorted(prefix + i for i in ids)  # 0 lost, 0 duplicated, 0 extra
     for appointment_id in (ids[0], ids[-1]):
         assert e2e.status(appointment_id)["amdSyncStatus"] == "synced"
+
+
+def _reference_prefix(e2e: E2E, appointment_id: str) -> str:
+    """`AMDSYNC-<practice>-`, as AMD holds it for one synced appointment (the practice id is
+    configuration, not something this suite decides)."""
+    visit = e2e.sim.appointment(e2e.status(appointment_id)["advancedMDVisitId"])
+    ref = str(visit.get("referenceid"))
+    assert ref.startswith("AMDSYNC-") and ref.endswith(f"-{appointment_id}"), ref
+    return ref.removesuffix(appointment_id)
 
 
 def test_bulk_sync_of_300_appointments_runs_to_completion(e2e: E2E, counters: Counters) -> None:

@@ -326,3 +326,27 @@ def test_every_checkov_skip_names_a_check_and_says_why(template: dict[str, Any])
         for skip in skips:
             assert re.fullmatch(r"CKV2?_AWS_\d+", skip["id"]), (name, skip)
             assert len(str(skip.get("comment", "")).strip()) >= 20, (name, skip)
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://partnerlogin.advancedmd.com/practicemanager/xmlrpc/processrequest.aspx", True),
+        ("https://advancedmd.com/login", True),
+        ("http://partnerlogin.advancedmd.com/practicemanager/xmlrpc/processrequest.aspx", False),
+        ("https://partnerlogin.advancedmd.com.collector.example/x", False),
+        ("https://collector.example/advancedmd.com", False),
+    ],
+)
+def test_the_partner_login_url_must_be_https_on_an_advancedmd_host(
+    template: dict[str, Any], url: str, allowed: bool
+) -> None:
+    parameter = template["Parameters"]["AmdPartnerLoginUrl"]
+    assert re.fullmatch(parameter["AllowedPattern"], parameter["Default"])
+    assert bool(re.fullmatch(parameter["AllowedPattern"], url)) is allowed
+
+
+def test_functions_get_the_trusted_hosts_for_credentials(template: dict[str, Any]) -> None:
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["AMD_TRUSTED_HOSTS"] == {"Ref": "AmdTrustedHosts"}
+    assert template["Parameters"]["AmdTrustedHosts"]["Default"] == "advancedmd.com"

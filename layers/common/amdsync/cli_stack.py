@@ -22,6 +22,7 @@ STACK_PARAMETERS: Mapping[str, str] = {
     "Stage": "STAGE",
     "AmdSecretName": "AMD_SECRET_NAME",
     "AmdPartnerLoginUrl": "AMD_PARTNER_LOGIN_URL",
+    "AmdTrustedHosts": "AMD_TRUSTED_HOSTS",
     "PracticeId": "PRACTICE_ID",
     "PracticeTimeZone": "PRACTICE_TIMEZONE",
     "RoleClaim": "ROLE_CLAIM",

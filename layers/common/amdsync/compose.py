@@ -99,9 +99,13 @@ class Services:
     @cached_property
     def credentials(self) -> AmdCredentials:
         credentials = load_credentials(self.settings.amd_secret_name)
-        # The environment names the partner-login endpoint (an endpoint is configuration).
+        # The environment names the partner-login endpoint, and the domains the credentials may
+        # be sent to (endpoints are configuration).
         return credentials.model_copy(
-            update={"partner_login_url": self.settings.amd_partner_login_url}
+            update={
+                "partner_login_url": self.settings.amd_partner_login_url,
+                "trusted_hosts": self.settings.trusted_hosts,
+            }
         )
 
     @property

@@ -40,7 +40,15 @@ class TableSettings(FunctionSettings):
 class AmdSettings(TableSettings):
     amd_secret_name: str = Field(alias="AMD_SECRET_NAME")
     amd_partner_login_url: str = Field(alias="AMD_PARTNER_LOGIN_URL")
+    # Comma-separated domains the AMD credentials may be posted to (amd/endpoints.py).
+    amd_trusted_hosts: str = Field(
+        default="advancedmd.com", alias="AMD_TRUSTED_HOSTS", pattern=r"^[a-z0-9.-]+(,[a-z0-9.-]+)*$"
+    )
     sync_queue_url: str = Field(alias="SYNC_QUEUE_URL")
+
+    @property
+    def trusted_hosts(self) -> tuple[str, ...]:
+        return tuple(self.amd_trusted_hosts.split(","))
 
 
 class ApiSettings(AmdSettings):

@@ -26,6 +26,7 @@ from amdsync.amd.transport import Transport
 PARTNER = "https://partner.test/practicemanager/xmlrpc/processrequest.aspx"
 WEBSERVER = "https://amd.test/processrequest/api-042/TEMP"
 PASSWORD = "s3cret-pw"
+TRUSTED = ("test",)  # the fake's hosts (partner.test, amd.test) stand in for advancedmd.com
 
 
 def envelope(results: Any = None, fault_code: str | None = None, **root: Any) -> dict[str, Any]:
@@ -121,6 +122,7 @@ def make_amd(
         password=password,
         app_name="TEMP",
         partner_login_url=PARTNER,
+        trusted_hosts=TRUSTED,
     )
     return build_advancedmd(
         creds,

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from amdsync.amd.config import AmdCredentials, TokenPolicy
+from amdsync.amd.endpoints import check_endpoint
 from amdsync.amd.envelope import Reply, attr, build_request, child, text
 from amdsync.amd.errors import LOGIN_REDIRECT, ClientBug, ServerError, TransientError
 from amdsync.amd.models import Session
@@ -39,6 +40,7 @@ class Authenticator:
         credentials: AmdCredentials,
         msgtime: Callable[[], str],
         before_call: Callable[[int], None] = lambda step: None,
+        observe: Callable[[Callable[[], Reply]], Reply] = lambda send: send(),
     ) -> None:
         self._transport = transport
         self._creds = credentials
@@ -46,6 +48,8 @@ class Authenticator:
         # Spends budget before each step (1 = partner host, 2 = redirected host): both steps
         # are broker calls (Tier 3 by default, §6); the one-login-per-minute guard is step 1's.
         self._before_call = before_call
+        # Wraps each step's send: the replies' @lst teach the client AMD's clock (amdclock).
+        self._observe = observe
 
     def login(self) -> tuple[str, str]:
         """Both steps; returns (token, webserver). Bad credentials raise AuthenticationFailed."""
@@ -60,15 +64,21 @@ class Authenticator:
                 "appname": self._creds.app_name,
             },
         )
+        hosts = self._creds.credential_hosts
+        partner = check_endpoint(self._creds.partner_login_url, hosts)  # before the password
         self._before_call(1)
-        first = self._transport.post_xmlrpc(self._creds.partner_login_url, body)
+        first = self._observe(lambda: self._transport.post_xmlrpc(partner, body))
         found = _token_and_server(first)
         if found is not None:
             return found  # a partner host that answers directly: accept it
-        webserver = _redirect_target(first)
+        # Step 2 posts the password again, to whatever host step 1 named: only an AdvancedMD
+        # host over https will do (a tampered reply must not collect the credentials).
+        webserver = check_endpoint(_redirect_target(first), hosts)
         # Step 2 re-sends the identical body to the named server (§2.2, §7.2).
         self._before_call(2)
-        second = self._transport.post_xmlrpc(webserver.rstrip("/") + XMLRPC_SUFFIX, body)
+        second = self._observe(
+            lambda: self._transport.post_xmlrpc(webserver.rstrip("/") + XMLRPC_SUFFIX, body)
+        )
         found = _token_and_server(second)
         if found is None:
             raise ClientBug("login step 2 returned no token")

@@ -17,10 +17,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from amdsync.amd.endpoints import DEFAULT_TRUSTED_HOSTS, LOOPBACK_HOSTS
 from amdsync.domain.token_keys import TokenOwner
 
 PARTNER_LOGIN_URL = "https://partnerlogin.advancedmd.com/practicemanager/xmlrpc/processrequest.aspx"
@@ -40,6 +42,8 @@ class AmdCredentials(BaseModel):
     password: SecretStr
     app_name: str = Field(min_length=1)
     partner_login_url: str = PARTNER_LOGIN_URL
+    # Domains the credentials may be posted to (configuration: AMD_TRUSTED_HOSTS).
+    trusted_hosts: tuple[str, ...] = DEFAULT_TRUSTED_HOSTS
 
     def __repr__(self) -> str:
         return f"AmdCredentials(office_key={mask_office_key(self.office_key)!r})"
@@ -49,6 +53,14 @@ class AmdCredentials(BaseModel):
     @property
     def masked_office_key(self) -> str:
         return mask_office_key(self.office_key)
+
+    @property
+    def credential_hosts(self) -> tuple[str, ...]:
+        """Where login may post these credentials: the trusted domains, plus the partner login
+        URL's own host when that is loopback (a local stack's simulator; a deployed stack's
+        URL must be https on advancedmd.com, template.yaml's AllowedPattern)."""
+        host = urlsplit(self.partner_login_url).hostname or ""
+        return (*self.trusted_hosts, host) if host in LOOPBACK_HOSTS else self.trusted_hosts
 
     @property
     def token_owner(self) -> TokenOwner:

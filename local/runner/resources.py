@@ -1,5 +1,6 @@
 """Create the template's AWS resources in moto: tables, queues, topics, alarms, the AMD secret,
-KMS keys, log groups and the queue/topic policies (moto stores them; it enforces none of them).
+generated secrets (the PHI hash key), KMS keys, log groups and the queue/topic policies (moto
+stores them; it enforces none of them).
 
 Creation is driven by template.yaml (resolved with the same parameters a deploy would use), so a
 key, index, TTL attribute, FIFO flag or redrive policy added there appears here without edits.
@@ -10,6 +11,8 @@ queue that redrives to it), so the order in the template does not matter.
 from __future__ import annotations
 
 import json
+import secrets
+import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,6 +65,7 @@ class LocalResources:
     keys: dict[str, str] = field(default_factory=dict)  # logical id -> KMS key ARN
     log_groups: dict[str, str] = field(default_factory=dict)  # logical id -> log group name
     policies: dict[str, list[str]] = field(default_factory=dict)  # logical id -> queues/topics
+    secrets: dict[str, str] = field(default_factory=dict)  # logical id -> secret ARN
     secret_name: str = ""
     skipped: dict[str, str] = field(default_factory=dict)  # logical id -> why
 
@@ -130,6 +134,7 @@ class _Creator:
             "AWS::Logs::LogGroup": self.log_group,
             "AWS::SQS::QueuePolicy": self.queue_policy,
             "AWS::SNS::TopicPolicy": self.topic_policy,
+            "AWS::SecretsManager::Secret": self.template_secret,
         }
 
     def create(self, logical_id: str, kind: str, props: dict[str, Any]) -> None:
@@ -285,6 +290,23 @@ class _Creator:
             sns.set_topic_attributes(TopicArn=arn, AttributeName="Policy", AttributeValue=policy)
         self._resolver.refs[logical_id] = logical_id
         self._resources.policies[logical_id] = list(props["Topics"])
+
+    def template_secret(self, logical_id: str, props: dict[str, Any]) -> None:
+        """A template secret: its SecretString, or a random one like GenerateSecretString
+        (letters and digits; the template's secrets exclude punctuation). Ref is the ARN."""
+        value = props.get("SecretString")
+        if value is None:
+            generate = props.get("GenerateSecretString", {})
+            alphabet = string.ascii_letters + string.digits
+            length = int(generate.get("PasswordLength", 32))
+            value = "".join(secrets.choice(alphabet) for _ in range(length))
+        request: dict[str, Any] = {"Name": props.get("Name", logical_id), "SecretString": value}
+        if "Description" in props:
+            request["Description"] = props["Description"]
+        arn = self._endpoint.client("secretsmanager").create_secret(**request)["ARN"]
+        self._resolver.refs[logical_id] = arn
+        self._resolver.attributes[(logical_id, "Id")] = arn
+        self._resources.secrets[logical_id] = arn
 
     def secret(self, name: str, value: dict[str, str]) -> None:
         self._endpoint.client("secretsmanager").create_secret(

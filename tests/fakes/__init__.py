@@ -9,6 +9,7 @@ from tests.fakes.amd import FakeAmd
 from tests.fakes.clock import FakeClock
 from tests.fakes.context import (
     FACILITIES,
+    PHI_HASH_KEY,
     PRACTICE,
     PROVIDERS,
     REASONS,
@@ -25,6 +26,7 @@ from tests.fakes.records import FakeAppointments, FakePatients
 
 __all__ = [
     "FACILITIES",
+    "PHI_HASH_KEY",
     "PRACTICE",
     "PROVIDERS",
     "REASONS",

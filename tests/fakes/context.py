@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from amdsync.domain.mappings import Mapping, MappingKind
+from amdsync.domain.patients import PatientDemographics
 from amdsync.domain.settings import Settings
 from amdsync.sync.context import SyncContext
 from amdsync.sync.metrics import RecordingMetrics
@@ -18,6 +19,9 @@ from tests.fakes.records import FakeAppointments, FakePatients
 
 PRACTICE = "999999"
 TIME_ZONE = "America/Denver"
+# The fixed key the fakes fingerprint demographics with (production reads it from Secrets
+# Manager, PHI_HASH_KEY_SECRET).
+PHI_HASH_KEY = b"test-phi-hash-key-0123456789abcdef"
 
 # EHR id -> AMD id (providers: profile id, column id). Two of each, all confirmed.
 PROVIDERS = {"DR-7": ("21", "31"), "DR-8": ("22", "32")}
@@ -91,7 +95,13 @@ class World:
             amd_patients=self.amd,
             metrics=self.metrics,
             amd_calls=self.amd,
+            fingerprint=fingerprint,
         )
+
+
+def fingerprint(demographics: PatientDemographics) -> str:
+    """The context's fingerprint in tests: keyed with the fixed PHI_HASH_KEY."""
+    return demographics.fingerprint(PHI_HASH_KEY)
 
 
 def build_world(settings: Settings | None = None, **fakes: object) -> World:

@@ -108,6 +108,7 @@ class FakePatients(VersionedStore[PatientSyncRecord]):
     def __init__(self) -> None:
         super().__init__()
         self.demographics: dict[str, PatientDemographics] = {}
+        self.fingerprints: dict[str, str] = {}  # the caller's digest of the held demographics
         self._before: dict[str, list[Callable[[], None]]] = {}
 
     def before_next(self, method: str, action: Callable[[], None]) -> None:
@@ -129,14 +130,22 @@ class FakePatients(VersionedStore[PatientSyncRecord]):
     def list_all(self) -> list[PatientSyncRecord]:
         return [v.value for v in self.items.values()]
 
-    def put_demographics(self, patient_id: str, demographics: PatientDemographics) -> None:
-        """Conditional like DynamoPatients: only a newer version, or a replay of the same."""
+    def put_demographics(
+        self, patient_id: str, demographics: PatientDemographics, fingerprint: str
+    ) -> None:
+        """Conditional like DynamoPatients: only a newer version, or a replay of the same
+        (same version, same fingerprint)."""
         self._interleave("put_demographics")
         held = self.demographics.get(patient_id)
-        replay = held == demographics
+        replay = (
+            held is not None
+            and held.ehr_version == demographics.ehr_version
+            and self.fingerprints.get(patient_id) == fingerprint
+        )
         if held is not None and held.ehr_version >= demographics.ehr_version and not replay:
             raise StaleWriteError(patient_id)
         self.demographics[patient_id] = demographics
+        self.fingerprints[patient_id] = fingerprint
 
     def get_demographics(self, patient_id: str) -> PatientDemographics | None:
         return self.demographics.get(patient_id)
@@ -147,6 +156,7 @@ class FakePatients(VersionedStore[PatientSyncRecord]):
         held = self.demographics.get(patient_id)
         if held is not None and held.ehr_version <= ehr_version:
             del self.demographics[patient_id]
+            self.fingerprints.pop(patient_id, None)
 
     def record(self, patient_id: str) -> PatientSyncRecord:
         return self.items[patient_id].value

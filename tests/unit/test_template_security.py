@@ -317,6 +317,51 @@ def test_queues_refuse_requests_without_tls(template: dict[str, Any], queue: str
     assert queue in covered
 
 
+# ------------------------------------------------------------------ PHI hash key
+
+
+def _mentions(value: Any, logical_id: str) -> bool:
+    """True when `value` references `logical_id` anywhere (Ref, GetAtt or ${...} in a Sub)."""
+    if isinstance(value, dict):
+        if _referenced_id(value) == logical_id:
+            return True
+        if "Fn::Sub" in value and f"${{{logical_id}" in _sub_text(value):
+            return True
+        return any(_mentions(v, logical_id) for v in value.values())
+    if isinstance(value, list):
+        return any(_mentions(v, logical_id) for v in value)
+    return False
+
+
+def test_phi_hash_key_is_a_generated_secret_only_the_api_and_worker_read(
+    template: dict[str, Any],
+) -> None:
+    """The demographics fingerprint is an HMAC (issue 16) whose key CloudFormation generates
+    into Secrets Manager: no one types it, and only the functions that fingerprint may read it."""
+    secret = _resource(template, "PhiHashKeySecret")
+    assert secret["Type"] == "AWS::SecretsManager::Secret"
+    props = secret["Properties"]
+    assert "SecretString" not in props
+    generated = props["GenerateSecretString"]
+    assert generated["PasswordLength"] >= 32
+    assert generated["ExcludePunctuation"] is True
+    readers = set()
+    for name, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        if _mentions(resource["Properties"].get("Policies", []), "PhiHashKeySecret"):
+            readers.add(name)
+    assert readers == {"ApiFunction", "SyncWorkerFunction"}
+    globals_env = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert "PHI_HASH_KEY_SECRET" not in globals_env
+    for name in FUNCTIONS:
+        variables = _props(template, name).get("Environment", {}).get("Variables", {})
+        if name in readers:
+            assert variables["PHI_HASH_KEY_SECRET"] == {"Ref": "PhiHashKeySecret"}, name
+        else:
+            assert "PHI_HASH_KEY_SECRET" not in variables, name
+
+
 # ------------------------------------------------------------------ checkov
 
 

@@ -37,6 +37,8 @@ STACK_RESOURCES: Mapping[str, str] = {
     "SyncQueue": "SYNC_QUEUE_URL",
     "SyncDeadLetterQueue": "SYNC_DLQ_URL",
     "AlarmTopic": "ALARM_TOPIC_ARN",
+    # Only the API and worker get it (function-level, not Globals); the CLI never fingerprints.
+    "PhiHashKeySecret": "PHI_HASH_KEY_SECRET",
 }
 
 

@@ -25,7 +25,8 @@ from amdsync.amd.errors import AmdError
 from amdsync.amd.ports import Clock, SystemClock
 from amdsync.amd.service import AdvancedMD, build_advancedmd
 from amdsync.amd.tiers import LimitTable
-from amdsync.config import AmdSettings
+from amdsync.config import AmdSettings, ConfigError
+from amdsync.domain.patients import PatientDemographics
 from amdsync.observability import METRICS_NAMESPACE
 from amdsync.store.admin import DynamoConflicts, DynamoMappings, DynamoSettings
 from amdsync.store.appointments import DynamoAppointments
@@ -108,6 +109,23 @@ class Services:
             }
         )
 
+    @cached_property
+    def _phi_hash_key(self) -> bytes:
+        """The demographics fingerprint key, read from Secrets Manager once per process (on
+        the first fingerprint: functions that never fingerprint never need it)."""
+        secret = self.settings.phi_hash_key_secret
+        if not secret:
+            raise ConfigError(
+                f"{type(self.settings).__name__}: PHI_HASH_KEY_SECRET (missing): "
+                "needed to fingerprint patient demographics"
+            )
+        value = boto3.client("secretsmanager").get_secret_value(SecretId=secret)["SecretString"]
+        return str(value).encode("utf-8")
+
+    def fingerprint(self, demographics: PatientDemographics) -> str:
+        """The keyed digest (HMAC-SHA256) the patient record stores instead of demographics."""
+        return demographics.fingerprint(self._phi_hash_key)
+
     @property
     def practice(self) -> str:
         """The opaque practice id (never the office key, which stays in the secret)."""
@@ -180,6 +198,7 @@ class Services:
             amd_patients=AdvancedMDPatients(self.amd),
             metrics=self.metrics,
             amd_calls=adapter,
+            fingerprint=self.fingerprint,
         )
 
     def amd_admin(self) -> AmdAdminService:

@@ -45,6 +45,10 @@ class AmdSettings(TableSettings):
         default="advancedmd.com", alias="AMD_TRUSTED_HOSTS", pattern=r"^[a-z0-9.-]+(,[a-z0-9.-]+)*$"
     )
     sync_queue_url: str = Field(alias="SYNC_QUEUE_URL")
+    # The secret (name or ARN) holding the key demographics are fingerprinted with (HMAC,
+    # issue 16). Only the API and the worker fingerprint, so only they get it; Services reads
+    # it on first use and fails then, naming it, if it is missing.
+    phi_hash_key_secret: str | None = Field(default=None, alias="PHI_HASH_KEY_SECRET")
 
     @property
     def trusted_hosts(self) -> tuple[str, ...]:

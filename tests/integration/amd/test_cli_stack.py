@@ -139,3 +139,15 @@ def test_the_stack_lookup_mirrors_the_templates_function_variables():
     }
     lookup = {**STACK_PARAMETERS, **STACK_RESOURCES}
     assert {lookup[ref]: ref for ref in refs.values() if ref in lookup} == refs
+
+
+def test_the_stack_lookup_covers_every_functions_own_resource_variables():
+    """Variables a single function gets from a resource `Ref` (the PHI hash key's secret) are
+    looked up too, under the same name."""
+    template = Template.load()
+    for logical_id in template.resources_of_type("AWS::Serverless::Function"):
+        environment = template.resources[logical_id]["Properties"].get("Environment", {})
+        for name, value in environment.get("Variables", {}).items():
+            ref = value.get("Ref") if isinstance(value, dict) else None
+            if ref in template.resources:
+                assert STACK_RESOURCES.get(ref) == name, (logical_id, name)

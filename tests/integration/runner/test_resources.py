@@ -195,3 +195,22 @@ def _denies_without_tls(policy: str) -> bool:
         for s in json.loads(policy)["Statement"]
         if "Condition" in s and "Bool" in s["Condition"]
     )
+
+
+def test_the_phi_hash_key_secret_is_generated_and_only_the_fingerprinting_functions_name_it(
+    template: Template, created: Any
+) -> None:
+    """Issue 16: the template's generated secret exists locally with a random value, and the
+    API and worker get its ARN (the `Ref` of a secret) like in AWS."""
+    endpoint, resources = created
+    arn = resources.secrets["PhiHashKeySecret"]
+    assert arn.startswith("arn:aws:secretsmanager:")
+    value = endpoint.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
+    assert len(value) == 64 and value.isalnum()
+    functions = read_functions(template, resources.resolver)
+    named = {
+        logical_id
+        for logical_id, spec in functions.items()
+        if spec.environment.get("PHI_HASH_KEY_SECRET") == arn
+    }
+    assert named == {"ApiFunction", "SyncWorkerFunction"}

@@ -13,6 +13,7 @@ import pytest
 from amdsync.domain.concurrency import StaleWriteError
 from amdsync.domain.patients import PatientDemographics
 from amdsync.store.patients import DynamoPatients
+from tests.fakes import PHI_HASH_KEY
 from tests.moto_tables import pk_sk_table
 
 PATIENT = "P-100"
@@ -33,6 +34,11 @@ def demographics(version: int, **overrides: Any) -> PatientDemographics:
     return PatientDemographics.model_validate(values)
 
 
+def put(patients: DynamoPatients, held: PatientDemographics) -> None:
+    """Hold `held` with its fingerprint, as the intake computes it (the store is given it)."""
+    patients.put_demographics(PATIENT, held, held.fingerprint(PHI_HASH_KEY))
+
+
 @pytest.fixture
 def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     yield from pk_sk_table(monkeypatch, "sync-state")
@@ -45,28 +51,28 @@ def _held_version(patients: DynamoPatients) -> int | None:
 
 def test_an_older_version_is_refused_and_the_newer_kept(table: Any) -> None:
     patients = DynamoPatients(table, "999999")
-    patients.put_demographics(PATIENT, demographics(2, lastName="Lovelace"))
+    put(patients, demographics(2, lastName="Lovelace"))
     with pytest.raises(StaleWriteError):
-        patients.put_demographics(PATIENT, demographics(1))
+        put(patients, demographics(1))
     held = patients.get_demographics(PATIENT)
     assert held is not None and (held.ehr_version, held.last_name) == (2, "Lovelace")
-    patients.put_demographics(PATIENT, demographics(3))
+    put(patients, demographics(3))
     assert _held_version(patients) == 3
 
 
 def test_the_same_version_is_accepted_only_with_the_same_content(table: Any) -> None:
     patients = DynamoPatients(table, "999999")
-    patients.put_demographics(PATIENT, demographics(2))
-    patients.put_demographics(PATIENT, demographics(2))  # a replay
+    put(patients, demographics(2))
+    put(patients, demographics(2))  # a replay
     with pytest.raises(StaleWriteError):
-        patients.put_demographics(PATIENT, demographics(2, phone="8015550199"))
+        put(patients, demographics(2, phone="8015550199"))
     held = patients.get_demographics(PATIENT)
     assert held is not None and held.phone == "5555550100"
 
 
 def test_forgetting_keeps_a_newer_registration(table: Any) -> None:
     patients = DynamoPatients(table, "999999")
-    patients.put_demographics(PATIENT, demographics(2))
+    put(patients, demographics(2))
     patients.forget_demographics(PATIENT, 1)  # a sync of version 1 finishing late
     assert _held_version(patients) == 2
     patients.forget_demographics(PATIENT, 2)
@@ -75,7 +81,15 @@ def test_forgetting_keeps_a_newer_registration(table: Any) -> None:
 
 
 def test_demographics_expire_after_a_few_days_as_a_backstop(table: Any) -> None:
-    DynamoPatients(table, "999999").put_demographics(PATIENT, demographics(1))
+    put(DynamoPatients(table, "999999"), demographics(1))
     (item,) = table.scan()["Items"]
     expires = int(item["expiresAt"])
     assert time.time() + 6 * DAY < expires <= time.time() + 8 * DAY
+
+
+def test_the_item_carries_the_callers_keyed_fingerprint(table: Any) -> None:
+    """The store is given the fingerprint (an HMAC under a key it never sees, issue 16)."""
+    held = demographics(1)
+    DynamoPatients(table, "999999").put_demographics(PATIENT, held, "ab" * 32)
+    (item,) = table.scan()["Items"]
+    assert item["fingerprint"] == "ab" * 32

@@ -1,5 +1,9 @@
 """Patient demographics (PHI: never in repr, str or validation messages) and the patient record."""
 
+import hashlib
+import hmac
+import json
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,6 +20,7 @@ SPEC_BODY = {
     "address": {"line1": "1 Main St", "city": "Salt Lake City", "state": "UT", "zip": "84101"},
     "ehrVersion": 3,
 }
+KEY = b"test-phi-hash-key"
 PHI_VALUES = ["Ada", "Sample", "1980", "5555550100", "Main St", "Salt Lake", "84101"]
 
 
@@ -107,11 +112,23 @@ def test_names_are_trimmed():
 
 def test_fingerprint_ignores_version_but_tracks_every_value():
     base = demographics()
-    assert base.fingerprint() == demographics(ehrVersion=9).fingerprint()
-    assert len(base.fingerprint()) == 64
-    assert base.fingerprint() != demographics(phone="5555550101").fingerprint()
+    assert base.fingerprint(KEY) == demographics(ehrVersion=9).fingerprint(KEY)
+    assert len(base.fingerprint(KEY)) == 64
+    assert base.fingerprint(KEY) != demographics(phone="5555550101").fingerprint(KEY)
     moved = {**SPEC_BODY["address"], "zip": "84102"}
-    assert base.fingerprint() != demographics(address=moved).fingerprint()
+    assert base.fingerprint(KEY) != demographics(address=moved).fingerprint(KEY)
+
+
+def test_fingerprint_is_an_hmac_that_cannot_be_recomputed_without_the_key():
+    """A plain hash of name, DOB, phone and address is guessable (issue 16): the digest is an
+    HMAC-SHA256 of the canonical JSON under a secret key."""
+    base = demographics()
+    canonical = json.dumps(
+        base.model_dump(mode="json", exclude={"ehr_version"}), sort_keys=True, separators=(",", ":")
+    ).encode("utf-8")
+    assert base.fingerprint(KEY) != base.fingerprint(b"another-key")
+    assert base.fingerprint(KEY) != hashlib.sha256(canonical).hexdigest()
+    assert base.fingerprint(KEY) == hmac.new(KEY, canonical, hashlib.sha256).hexdigest()
 
 
 def test_patient_sync_record_holds_ids_and_digest_only():
@@ -120,7 +137,7 @@ def test_patient_sync_record_holds_ids_and_digest_only():
             "patientId": "P-100",
             "advancedMDPatientId": "pat1001",
             "ehrVersion": 3,
-            "demographicsHash": demographics().fingerprint(),
+            "demographicsHash": demographics().fingerprint(KEY),
             "amdSyncStatus": "synced",
         }
     )

@@ -7,12 +7,15 @@ demographics it sent, so a registration arriving mid-sync keeps its own and is s
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import pytest
 
 from amdsync.domain.concurrency import VersionReusedError
 from amdsync.sync.intake import Intake
 from amdsync.sync.worker import JobProcessor
-from tests.fakes import World
+from tests.fakes import PHI_HASH_KEY, World
 from tests.unit.sync.helpers import PATIENT, demographics, drain, register_patient
 
 NEWER = {"lastName": "Lovelace", "phone": "8015550199"}
@@ -128,3 +131,18 @@ def test_phone_and_address_changes_reach_amd(world: World) -> None:
     assert patient.phone == "8015550199"
     assert patient.address == ("9 OAK AVE", "OGDEN", "UT", "84401")
     assert world.patients.record(PATIENT).is_synced
+
+
+def test_the_record_keeps_the_contexts_keyed_fingerprint_never_a_plain_hash(world: World) -> None:
+    """Intake and the patient sync fingerprint with the context's key (issue 16): the stored
+    digests are HMACs that cannot be recomputed from guessed demographics without the key."""
+    register_patient(world, version=1)
+    drain(world)
+    record = world.patients.record(PATIENT)
+    sent = demographics(1)
+    assert record.registered_hash == record.demographics_hash == world.ctx.fingerprint(sent)
+    assert record.demographics_hash == sent.fingerprint(PHI_HASH_KEY)
+    canonical = json.dumps(
+        sent.model_dump(mode="json", exclude={"ehr_version"}), sort_keys=True, separators=(",", ":")
+    )
+    assert record.demographics_hash != hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -7,6 +7,7 @@ input, so neither a stray log line nor an error message can leak a name or a dat
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
@@ -85,15 +86,17 @@ class PatientDemographics(_PhiModel):
     def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
         return [("ehr_version", self.ehr_version), (None, _REDACTED)]
 
-    def fingerprint(self) -> str:
-        """SHA-256 (hex) of the demographic values, independent of `ehrVersion`.
+    def fingerprint(self, key: bytes) -> str:
+        """HMAC-SHA256 (hex) of the demographic values under `key`, independent of `ehrVersion`.
 
         Stored on the patient sync record as "what we last sent", so an unchanged re-registration
-        costs no AMD call. Only the digest is kept, never the values.
+        costs no AMD call. Only the digest is kept, never the values; it is keyed (the key is a
+        secret, PHI_HASH_KEY_SECRET) because a plain hash of a name, birth date, phone and
+        address can be recomputed from guesses.
         """
         values = self.model_dump(mode="json", exclude={"ehr_version"})
         canonical = json.dumps(values, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        return hmac.new(key, canonical.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]

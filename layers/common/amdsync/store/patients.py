@@ -73,10 +73,12 @@ class DynamoPatients:
         items = query_all(self._table, condition, index="gsi1")
         return [PatientSyncRecord.model_validate(from_dynamo(i["data"])) for i in items]
 
-    def put_demographics(self, patient_id: str, demographics: PatientDemographics) -> None:
-        """Hold the demographics to sync; StaleWriteError when a newer version is held, or the
-        same version with other content."""
-        fingerprint = demographics.fingerprint()
+    def put_demographics(
+        self, patient_id: str, demographics: PatientDemographics, fingerprint: str
+    ) -> None:
+        """Hold the demographics to sync with the caller's `fingerprint` of them (keyed: the
+        store never sees the key); StaleWriteError when a newer version is held, or the same
+        version with other content."""
         item = {
             "pk": keys.patient(self._practice, patient_id),
             "sk": DEMOGRAPHICS,

@@ -17,6 +17,7 @@ from amdsync.sync.ports import (
     ChangeFeed,
     Clock,
     ConflictStore,
+    Fingerprint,
     JobQueue,
     Leases,
     MappingStore,
@@ -48,6 +49,8 @@ class SyncContext:
     amd_patients: AmdPatients
     metrics: MetricsSink
     amd_calls: CallCounter
+    # Demographics -> their keyed digest (HMAC under the secret PHI hash key, issue 16).
+    fingerprint: Fingerprint
 
     @property
     def practice_time(self) -> PracticeTime:

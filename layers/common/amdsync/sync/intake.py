@@ -19,6 +19,7 @@ from amdsync.jobs import SyncJob
 from amdsync.sync.context import SyncContext
 from amdsync.sync.estimate import WaitEstimate, estimate_wait
 from amdsync.sync.journal import new_id
+from amdsync.sync.ports import Fingerprint
 
 MAX_STALE_RETRIES = 5
 
@@ -51,7 +52,7 @@ class Intake:
             stored = self._ctx.patients.get(patient_id)
             record = stored.value if stored else PatientSyncRecord(patient_id=patient_id)
             expected = stored.version if stored else None
-            known = _known_version(patient_id, record, demographics)
+            known = _known_version(patient_id, record, demographics, self._ctx.fingerprint)
             if known is not None:
                 return known
             try:
@@ -64,7 +65,7 @@ class Intake:
         self, record: PatientSyncRecord, expected: int | None, demographics: PatientDemographics
     ) -> Accepted[PatientSyncRecord]:
         """Store a newer version; StaleWriteError when another write came first (decide again)."""
-        fingerprint = demographics.fingerprint()
+        fingerprint = self._ctx.fingerprint(demographics)
         # Kept from registration on, so an older PUT arriving before the sync is recognised as
         # stale, and this version with other content as reused.
         registered = record.model_copy(
@@ -74,7 +75,7 @@ class Intake:
             # AMD already holds these demographics: no PHI to keep, no job.
             self._ctx.patients.save(registered, expected)
             return Accepted(registered, applied=False, queued=None)
-        if not self._hold_demographics(record.patient_id, demographics):
+        if not self._hold_demographics(record.patient_id, demographics, fingerprint):
             return Accepted(record, applied=False, queued=None, stale=True)
         pending = registered.model_copy(
             update={
@@ -87,14 +88,16 @@ class Intake:
         queued = self._enqueue("patient", record.patient_id, demographics.ehr_version)
         return Accepted(pending, applied=True, queued=queued)
 
-    def _hold_demographics(self, patient_id: str, demographics: PatientDemographics) -> bool:
+    def _hold_demographics(
+        self, patient_id: str, demographics: PatientDemographics, fingerprint: str
+    ) -> bool:
         """Store the demographics for the sync; False when a newer registration holds its own.
 
         The write is conditional on the held version, because between reading the record and
         this write another PUT may have stored newer demographics (its record comes after).
         """
         try:
-            self._ctx.patients.put_demographics(patient_id, demographics)
+            self._ctx.patients.put_demographics(patient_id, demographics, fingerprint)
             return True
         except StaleWriteError:
             held = self._ctx.patients.get_demographics(patient_id)
@@ -226,7 +229,10 @@ def _seen_version(
 
 
 def _known_version(
-    patient_id: str, record: PatientSyncRecord, demographics: PatientDemographics
+    patient_id: str,
+    record: PatientSyncRecord,
+    demographics: PatientDemographics,
+    fingerprint: Fingerprint,
 ) -> Accepted[PatientSyncRecord] | None:
     """The answer when this `ehrVersion` is not new (SPEC §9.1), else None: an older one is
     stale, the same one is a replay, or a reuse when its content differs."""
@@ -235,6 +241,6 @@ def _known_version(
     if demographics.ehr_version < record.ehr_version:
         return Accepted(record, applied=False, queued=None, stale=True)
     registered = record.registered_fingerprint()
-    if registered is not None and registered != demographics.fingerprint():
+    if registered is not None and registered != fingerprint(demographics):
         raise VersionReusedError(patient_id)
     return Accepted(record, applied=False, queued=None)

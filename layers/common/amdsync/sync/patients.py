@@ -79,7 +79,7 @@ class PatientSync:
         if amd_id is None:
             amd_id = self._find_or_create(patient_id, demographics, profile_id)
             op.operation = "link_or_create"
-        elif demographics.fingerprint() != record.demographics_hash:
+        elif self._ctx.fingerprint(demographics) != record.demographics_hash:
             self._ctx.amd_patients.update_patient(amd_id, demographics)
             op.operation = "update"
         self._save_synced(patient_id, amd_id, demographics)
@@ -97,7 +97,8 @@ class PatientSync:
         for _ in range(MAX_SAVE_ATTEMPTS):
             stored = self._ctx.patients.get(patient_id)
             base = stored.value if stored else PatientSyncRecord(patient_id=patient_id)
-            synced = _synced(base, amd_id, demographics, self._ctx.clock.now())
+            fingerprint = self._ctx.fingerprint(demographics)
+            synced = _synced(base, amd_id, demographics, fingerprint, self._ctx.clock.now())
             try:
                 self._ctx.patients.save(synced, stored.version if stored else None)
                 return
@@ -140,11 +141,15 @@ class PatientSync:
 
 
 def _synced(
-    base: PatientSyncRecord, amd_id: str, sent: PatientDemographics, now: datetime
+    base: PatientSyncRecord,
+    amd_id: str,
+    sent: PatientDemographics,
+    fingerprint: str,
+    now: datetime,
 ) -> PatientSyncRecord:
-    """`base` once AMD holds `sent`; still pending when a newer version was registered since."""
+    """`base` once AMD holds `sent` (whose digest is `fingerprint`); still pending when a newer
+    version was registered since."""
     newer = base.ehr_version is not None and base.ehr_version > sent.ehr_version
-    fingerprint = sent.fingerprint()
     return base.model_copy(
         update={
             "advanced_md_patient_id": amd_id,

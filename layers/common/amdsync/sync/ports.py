@@ -7,6 +7,7 @@ in-memory fakes implement them in unit tests.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
@@ -137,12 +138,20 @@ class Appointments(Protocol):
     def list_in_flight(self) -> list[BookingInFlight]: ...
 
 
+# The keyed digest of demographics (HMAC-SHA256 under the PHI hash key): what the patient
+# record and the held DEMOGRAPHICS item store and compare, never the values.
+Fingerprint = Callable[[PatientDemographics], str]
+
+
 class Patients(Protocol):
     def get(self, patient_id: str) -> Versioned[PatientSyncRecord] | None: ...
     def save(self, record: PatientSyncRecord, expected_version: int | None) -> int: ...
     def list_all(self) -> list[PatientSyncRecord]: ...
-    def put_demographics(self, patient_id: str, demographics: PatientDemographics) -> None:
-        """StaleWriteError when a newer version is held, or the same one with other content."""
+    def put_demographics(
+        self, patient_id: str, demographics: PatientDemographics, fingerprint: str
+    ) -> None:
+        """Hold them with their `fingerprint` (the caller's `Fingerprint`): StaleWriteError when
+        a newer version is held, or the same one with another fingerprint."""
         ...
 
     def get_demographics(self, patient_id: str) -> PatientDemographics | None: ...

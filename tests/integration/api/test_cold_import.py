@@ -48,7 +48,9 @@ def _api_environment() -> dict[str, str]:
         env[name] = value if isinstance(value, str) else f"placeholder-{name.lower()}"
     env.update(
         {
+            "PRACTICE_ID": "main",
             "PRACTICE_TIMEZONE": "America/Denver",
+            "AMD_TRUSTED_HOSTS": "advancedmd.com",
             "ROLE_CLAIM": "roles",
             "AMD_PARTNER_LOGIN_URL": "https://partnerlogin.example.invalid/practicemanager/xmlrpc/processrequest.aspx",
             "SYNC_QUEUE_URL": "https://sqs.us-west-2.amazonaws.com/123456789012/amdsync.fifo",

@@ -17,7 +17,7 @@ from local.runner.httpapi_events import RouteTable
 from local.runner.jwt_authorizer import JwtAuthorizer, JwtSettings, gateway_claim_value
 from local.runner.lambda_environment import lambda_environment
 from local.runner.stack import LocalStack
-from local.runner.tokens import dev_tokens, export_lines, make_token
+from local.runner.tokens import DEMO_PRACTICE, dev_tokens, export_lines, make_token
 from tests.integration.runner.conftest import quiet_config, running_stack
 
 BASE = "/api/advancedmd"
@@ -191,7 +191,7 @@ def test_the_event_is_an_httpapi_v2_event_with_the_jwt_claims(echo_url: str) -> 
     claims = authorizer["jwt"]["claims"]
     assert claims["roles"] == "[admin billing]"  # API Gateway stringifies arrays like this
     assert claims["sub"] == "dev-admin"
-    assert claims["practice"] == "999999"
+    assert claims["practice"] == DEMO_PRACTICE
     assert claims["exp"].isdigit()
     assert seen["service"] == "echo"
     assert seen["function_name"] == "amdsync-echo-dev"
@@ -277,7 +277,7 @@ def test_dev_tokens_cover_every_role_and_verify() -> None:
             token, SETTINGS.secret, algorithms=["HS256"], audience=SETTINGS.audience
         )
         assert claims["roles"] == [role]
-        assert claims["practice"] == "999999"
+        assert claims["practice"] == DEMO_PRACTICE
         assert claims["iss"] == SETTINGS.issuer
         assert claims["exp"] > time.time()
         assert {"sub", "roles", "practice", "exp", "iss", "aud"} <= set(claims)

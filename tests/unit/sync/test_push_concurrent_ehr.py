@@ -64,3 +64,20 @@ def test_an_amd_change_read_during_an_overtaken_push_is_kept(world: World) -> No
     amd = world.amd.appointment(visit)
     assert (amd.start, amd.duration_minutes, amd.status_code) == ("2026-12-01T11:00:00", 30, 1)
     assert world.conflicts.list() == []
+
+
+def test_a_field_in_conflict_keeps_amds_value_when_another_slot_field_is_pushed(
+    world: World,
+) -> None:
+    """The edit carries every slot field; a conflicted one must go out as AMD holds it."""
+    visit = synced(world, start="2026-12-01T10:00:00", durationMinutes=50)
+    world.amd.person_edits(visit, start="2026-12-01T14:00:00")  # front desk moves it
+    # The EHR moves it too (elsewhere) and changes the duration: start is a true conflict,
+    # duration goes to AMD.
+    register(world, version=2, start="2026-12-01T11:00:00", durationMinutes=30)
+    push(world)
+    amd = world.amd.appointment(visit)
+    assert (amd.start, amd.duration_minutes) == ("2026-12-01T14:00:00", 30)
+    record = world.appointments.record(APPT)
+    assert record.amd_sync_status == "conflict"
+    assert [c.fields.keys() for c in world.conflicts.list()] == [{"start": None}.keys()]

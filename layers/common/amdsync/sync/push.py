@@ -238,7 +238,11 @@ class AppointmentPush:
         if any(name != "status" for name in to_amd):
             assert current.patient_id is not None or record.advanced_md_patient_id is not None
             patient_amd_id = record.advanced_md_patient_id or str(current.patient_id)
-            self._ctx.scheduler.edit(current, self._booking(record, patient_amd_id))
+            # The edit sends every slot field: a field in conflict keeps AMD's value until a
+            # person decides, or this edit would overwrite the AMD-side change (SPEC §6).
+            kept = {name: merged.amd_values[name] for name in merged.plan.conflicts}
+            booking = self._booking(with_values(record, kept), patient_amd_id)
+            self._ctx.scheduler.edit(current, booking)
         if "status" in to_amd:
             target = parse_ehr_status(str(to_amd["status"]))
             base_status = parse_ehr_status(str(merged.amd_values.get("status", "SCHEDULED")))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import date, timedelta
 from typing import Annotated
 
@@ -10,8 +9,6 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from amdsync.amd.errors import RateLimited
-from amdsync.amd.tiers import Budget
 from amdsync.domain.bulk import BulkJob, BulkSyncRequest
 from amdsync.sync.bulk import BulkSync
 from amdsync.sync.pull import PullRun
@@ -84,20 +81,10 @@ def bulk_cancel(jobId: str) -> BulkJobView:
 @router.post(
     f"{BASE_PATH}/appointments/pull-updates",
     tags=["bulk"],
-    summary=(
-        "Pull changes from AdvancedMD now; 429 FEED_TOO_SOON with Retry-After if AMD's change "
-        "feed was read less than a minute ago (by anyone)"
-    ),
+    summary="Pull changes from AdvancedMD now (respecting the Tier 1 limit)",
 )
 def pull_now() -> PullSummaryView:
-    try:
-        summary = PullRun(services_of(router).context()).run(actor=caller_of(router).subject)
-    except RateLimited as exc:
-        if exc.budget != Budget.FEED.value:
-            raise
-        raise _feed_too_soon(exc.retry_after) from None  # another caller read it just now
-    if summary.status == "too_soon":
-        raise _feed_too_soon(summary.retry_after or 0.0)
+    summary = PullRun(services_of(router).context()).run(actor=caller_of(router).subject)
     if summary.status == "busy":
         raise Problem(
             409, "PULL_IN_PROGRESS", "A pull is already running; try again shortly.", retry_after=60
@@ -110,19 +97,6 @@ def pull_now() -> PullSummaryView:
         conflicts=summary.conflicts,
         charges=summary.charges,
         unlinked=summary.unlinked,
-    )
-
-
-def _feed_too_soon(seconds: float) -> Problem:
-    """AMD's change feed is read at most once per 60 s + margin per office key, whoever asks
-    (SPEC §9.3): say when instead of sending."""
-    wait = max(1, math.ceil(seconds))
-    return Problem(
-        429,
-        "FEED_TOO_SOON",
-        "AdvancedMD's change feed may be read once a minute and was read moments ago; "
-        f"the next pull is allowed in {wait} s.",
-        retry_after=wait,
     )
 
 

@@ -11,11 +11,11 @@ from pydantic import ValidationError
 from amdsync.domain.appointments import DesiredAppointment, StatusChange, start_in_window
 from amdsync.domain.patients import PatientDemographics
 
-SECRET = "Quillfeather"
+SENTINEL_NAME = "Quillfeather"
 
 PATIENT: dict[str, Any] = {
     "firstName": "Ada",
-    "lastName": SECRET,
+    "lastName": SENTINEL_NAME,
     "dateOfBirth": "1980-04-02",
     "sex": "F",
     "phone": "5555550100",
@@ -40,28 +40,28 @@ def _appointment(**changes: Any) -> dict[str, Any]:
     }
 
 
-def _rejected(model: Any, data: dict[str, Any], field: str) -> None:
+def assert_rejected(model: Any, data: dict[str, Any], field: str) -> None:
     with pytest.raises(ValidationError) as caught:
         model.model_validate(data)
     names = {".".join(str(p) for p in e["loc"]) for e in caught.value.errors()}
     assert any(field in n for n in names), names
-    assert SECRET not in str(caught.value)
+    assert SENTINEL_NAME not in str(caught.value)
 
 
 @pytest.mark.parametrize(
     "name",
     [
-        f"{SECRET}\x00",
-        f"{SECRET}\x07",
-        f"\u202e{SECRET}",
-        f"{SECRET}\u2066x",
-        f"{SECRET}\u200b",
+        f"{SENTINEL_NAME}\x00",
+        f"{SENTINEL_NAME}\x07",
+        f"\u202e{SENTINEL_NAME}",
+        f"{SENTINEL_NAME}\u2066x",
+        f"{SENTINEL_NAME}\u200b",
         "A\u2028B",
     ],
     ids=["nul", "bell", "rlo", "lri", "zero-width", "line-sep"],
 )
 def test_names_must_be_printable(name: str) -> None:
-    _rejected(PatientDemographics, {**PATIENT, "firstName": name}, "firstName")
+    assert_rejected(PatientDemographics, {**PATIENT, "firstName": name}, "firstName")
 
 
 def test_names_up_to_100_characters_and_formula_like_text_are_kept_verbatim() -> None:
@@ -69,12 +69,12 @@ def test_names_up_to_100_characters_and_formula_like_text_are_kept_verbatim() ->
         {**PATIENT, "firstName": "=cmd|' /C calc'!A0", "lastName": "x" * 100}
     )
     assert ok.first_name == "=cmd|' /C calc'!A0"
-    _rejected(PatientDemographics, {**PATIENT, "lastName": "x" * 101}, "lastName")
+    assert_rejected(PatientDemographics, {**PATIENT, "lastName": "x" * 101}, "lastName")
 
 
 @pytest.mark.parametrize("dob", ["2999-01-01", "1899-12-31"])
 def test_date_of_birth_in_the_future_or_before_1900_is_refused(dob: str) -> None:
-    _rejected(PatientDemographics, {**PATIENT, "dateOfBirth": dob}, "dateOfBirth")
+    assert_rejected(PatientDemographics, {**PATIENT, "dateOfBirth": dob}, "dateOfBirth")
 
 
 def test_a_date_of_birth_today_is_fine() -> None:
@@ -84,9 +84,9 @@ def test_a_date_of_birth_today_is_fine() -> None:
 
 @pytest.mark.parametrize("version", [0, -1, 2**53, 10**41])
 def test_ehr_version_is_1_to_2_53_minus_1(version: int) -> None:
-    _rejected(PatientDemographics, {**PATIENT, "ehrVersion": version}, "ehrVersion")
-    _rejected(DesiredAppointment, _appointment(ehrVersion=version), "ehrVersion")
-    _rejected(StatusChange, {"status": "CONFIRMED", "ehrVersion": version}, "ehrVersion")
+    assert_rejected(PatientDemographics, {**PATIENT, "ehrVersion": version}, "ehrVersion")
+    assert_rejected(DesiredAppointment, _appointment(ehrVersion=version), "ehrVersion")
+    assert_rejected(StatusChange, {"status": "CONFIRMED", "ehrVersion": version}, "ehrVersion")
     assert DesiredAppointment.model_validate(_appointment(ehrVersion=2**53 - 1))
 
 
@@ -99,7 +99,7 @@ def test_ehr_version_is_1_to_2_53_minus_1(version: int) -> None:
     ],
 )
 def test_a_start_far_from_today_is_422_not_an_overflow(start: str, zone: str) -> None:
-    _rejected(DesiredAppointment, _appointment(start=start, timeZone=zone), "start")
+    assert_rejected(DesiredAppointment, _appointment(start=start, timeZone=zone), "start")
 
 
 def test_the_start_window_is_two_years_back_and_three_ahead_on_the_calendar() -> None:

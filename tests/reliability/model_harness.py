@@ -21,7 +21,7 @@ import contextlib
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -58,8 +58,19 @@ from tests.reliability.world import (
 )
 
 PRACTICE_ZONE = ZoneInfo("America/Denver")
-# Wed 2025-03-12 19:00 MDT: off-peak, work days follow, no DST change in the next weeks.
-EPOCH = datetime(2025, 3, 13, 1, 0, tzinfo=UTC)
+
+
+def _epoch() -> datetime:
+    """A Wednesday, 19:00 at the practice (off-peak, work days follow), one to two weeks from
+    now: the EHR's start window (SPEC §9.2) is judged on the real date, so a fixed date would
+    stop being valid one day."""
+    day = datetime.now(PRACTICE_ZONE).date() + timedelta(days=7)
+    while day.weekday() != 2:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(19, 0), PRACTICE_ZONE).astimezone(UTC)
+
+
+EPOCH = _epoch()
 SIM_SEED = {"seed": 5, "patients": 30, "appointments": 0}
 DEDUP_SECONDS = 300  # SQS FIFO deduplication interval
 PULL_INTERVAL = 61  # GETUPDATEDVISITS at most once a minute of AMD's clock (SPEC §9.3)
@@ -222,7 +233,6 @@ class Harness:
     current: SyncJob | None = None
     handled: int = 0
     redelivered: int = 0
-    injected: dict[str, int] = field(default_factory=dict)
     slots: Slots | None = None
 
     # -------------------------------------------------------------- building
@@ -309,7 +319,6 @@ class Harness:
 
     def inject(self, spec: dict[str, Any]) -> None:
         self.sim.sim.faults.add(spec)
-        self.injected[spec["kind"]] = self.injected.get(spec["kind"], 0) + 1
 
     # -------------------------------------------------------------- the worker and the pull
 

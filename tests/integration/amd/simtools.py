@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import threading
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +18,26 @@ from amdsync.amd.memory import (
 )
 from amdsync.amd.retry import RetryPolicy
 from amdsync.amd.service import AdvancedMD, build_advancedmd
+from amdsync.amd.tiers import LimitTable
+
+
+class AtomicTable:
+    """moto does not serialise concurrent requests; DynamoDB makes each conditional write
+    atomic. This proxy restores that guarantee so the test exercises our conditions."""
+
+    _lock = threading.Lock()
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._table, name)
+
+        def locked(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return method(*args, **kwargs)
+
+        return locked
 
 
 class SimTime:
@@ -52,7 +74,8 @@ class VirtualTime:
 
     def sleep(self, seconds: float) -> None:
         with self._cond:
-            target = self._clock.now() + timedelta(seconds=max(seconds, 0.001))
+            # The simulator's clock has millisecond resolution: wake on a whole millisecond.
+            target = self._clock.now() + timedelta(milliseconds=max(1, math.ceil(seconds * 1000)))
             self._wakeups.append(target)
             self._active -= 1
             self._maybe_advance()
@@ -103,18 +126,23 @@ def make_client(
     transport: Any = None,
     username: str | None = None,
     partner_login_url: str | None = None,
+    limits: LimitTable | None = None,
+    pace_wait: float | None = None,
 ) -> AdvancedMD:
+    options = ClientOptions(
+        max_rate_wait=max_rate_wait, retry=RetryPolicy(base_seconds=0.01, cap_seconds=0.05)
+    )
+    if pace_wait is not None:
+        options = dataclasses.replace(options, pace_wait=pace_wait)
     return build_advancedmd(
         credentials(sim, password, username=username, partner_login_url=partner_login_url),
         token_cache=token_cache or MemoryTokenCache(),
         rate_buckets=buckets or MemoryRateBuckets(),
         lookup_cache=lookup_cache or MemoryLookupCache(),
         clock=clock or SimTime(sim),
-        options=ClientOptions(
-            max_rate_wait=max_rate_wait,
-            retry=RetryPolicy(base_seconds=0.01, cap_seconds=0.05),
-        ),
+        options=options,
         token_policy=TokenPolicy(midnight_zone=None),
         metrics=metrics,
         transport=transport,
+        limits=limits,
     )

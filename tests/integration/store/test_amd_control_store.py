@@ -1,4 +1,4 @@
-"""The AMD ports' DynamoDB adapters against moto: token cache + lease, rate buckets, lookups."""
+"""The AMD ports' DynamoDB adapters against moto: token cache + lease, pacing item, lookups."""
 
 import threading
 from datetime import UTC, datetime, timedelta
@@ -9,6 +9,7 @@ from amdsync.amd.auth import TokenManager
 from amdsync.amd.memory import ManualClock
 from amdsync.amd.ratelimit import Permit, RateLimiter
 from amdsync.amd.tiers import Budget, LimitTable
+from amdsync.domain.pacing import ClockOffset
 from amdsync.domain.token_keys import TokenOwner, token_cache_key
 from amdsync.store.lookup_cache import DynamoLookupCache
 from amdsync.store.rate_buckets import DynamoRateBuckets
@@ -89,35 +90,52 @@ def test_single_flight_login_with_the_dynamo_lease(table):
     assert tokens == ["TOKEN-abc"] * 8
 
 
-def test_rate_bucket_conditional_update_stops_at_the_limit(table):
-    # Atomicity under concurrency is DynamoDB's guarantee for a conditional update (moto does
-    # not serialise threads), so this checks the condition itself, from many adapter instances.
-    exp = T0 + timedelta(minutes=3)
-    granted = [
-        DynamoRateBuckets(table).try_take("999999", "T2#w", cost=1, limit=12, expires_at=exp)
-        for _ in range(30)
-    ]
-    assert sum(granted) == 12 and granted[:12] == [True] * 12
+def test_pacing_item_takes_a_slot_with_one_conditional_write_all_or_none(table):
     buckets = DynamoRateBuckets(table)
-    assert buckets.used("999999", "T2#w") == 12
-    buckets.give_back("999999", "T2#w", cost=2)
-    assert buckets.used("999999", "T2#w") == 10
-    buckets.exhaust("999999", "T2#w", limit=12, expires_at=exp)
-    assert not buckets.try_take("999999", "T2#w", cost=1, limit=12, expires_at=exp)
-    assert not buckets.try_take("999999", "other", cost=13, limit=12, expires_at=exp)
-    item = table.get_item(Key={"pk": "OFFICE#999999", "sk": "RATE#T2#w"})["Item"]
-    assert int(item["expiresAt"]) == int(exp.timestamp())
+    now = T0.timestamp()
+    taken, state = buckets.advance("999999", {"T2": 5.0}, now)
+    assert taken and state.arrivals == {"T2": pytest.approx(now + 5)}
+    # Many adapter instances at the same instant: the condition lets none of them through.
+    refused = [DynamoRateBuckets(table).advance("999999", {"T2": 5.0}, now + 1) for _ in range(5)]
+    assert [t for t, _ in refused] == [False] * 5
+    assert refused[0][1].arrivals["T2"] == pytest.approx(now + 5)  # ALL_OLD: how long to wait
+    # All or none: FEED is free, T2 is not, so FEED stays untouched.
+    taken, _ = buckets.advance("999999", {"FEED": 62.0, "T2": 5.0}, now + 2)
+    assert not taken and "FEED" not in buckets.state("999999").arrivals
+    taken, state = buckets.advance("999999", {"FEED": 62.0, "T2": 5.0}, now + 5)
+    assert taken and state.arrivals == {
+        "T2": pytest.approx(now + 10),
+        "FEED": pytest.approx(now + 67),
+    }
+    assert buckets.advance("111111", {"T2": 5.0}, now + 5)[0]  # another office key
+
+
+def test_pacing_item_holds_after_a_429_and_shares_the_clock_estimate(table):
+    buckets = DynamoRateBuckets(table)
+    now = T0.timestamp()
+    estimate = ClockOffset(16.5, 17.5, now)
+    assert buckets.advance("999999", {"T3": 2.5}, now, estimate)[0]
+    buckets.hold("999999", ["T3", "T2"], now + 62)
+    buckets.hold("999999", ["T3"], now + 10)  # never shortens a hold
+    state = buckets.state("999999")
+    assert state.arrivals == {"T3": pytest.approx(now + 62), "T2": pytest.approx(now + 62)}
+    assert state.clock == estimate
+    taken, seen = buckets.advance("999999", {"T3": 2.5}, now + 30)
+    assert not taken and seen.clock == estimate
 
 
 def test_limiter_over_dynamo_buckets(table):
     clock = ManualClock(T0)
     lim = RateLimiter(DynamoRateBuckets(table), "999999", clock, LimitTable.default())
-    results = [lim.acquire(Budget.TIER2) for _ in range(13)]
-    assert sum(isinstance(r, Permit) for r in results) == 12
-    clock.advance(60)
+    results = [lim.acquire(Budget.TIER2) for _ in range(3)]
+    assert [isinstance(r, Permit) for r in results] == [True, False, False]
+    clock.advance(62 / 12)
     assert isinstance(lim.acquire(Budget.TIER2), Permit)
     states = {s.budget: s for s in lim.snapshot()}
-    assert states[Budget.TIER2].used == 1 and states[Budget.TIER2].limit == 12
+    assert states[Budget.TIER2].used == 2 and states[Budget.TIER2].limit == 12
+    assert states[Budget.TIER2].next_in == pytest.approx(62 / 12)
+    item = table.get_item(Key={"pk": "OFFICE#999999", "sk": "RATE#USE#2025-03-14T18:00"})["Item"]
+    assert int(item["T2"]) == 2 and int(item["expiresAt"]) > T0.timestamp()
 
 
 def test_lookup_cache_expiry_and_invalidation(table):

@@ -4,6 +4,7 @@ import multiprocessing
 import stat
 from datetime import UTC, datetime, timedelta
 
+from amdsync.domain.pacing import ClockOffset
 from amdsync.domain.token_keys import TokenOwner
 from amdsync.store.local_files import FileLookupCache, FileRateBuckets, FileTokenCache
 
@@ -46,14 +47,12 @@ def test_file_lease_and_discard(tmp_path):
 
 def _take_many(path, n, queue):
     buckets = FileRateBuckets(path)
-    got = sum(
-        buckets.try_take("k", "T2#w", cost=1, limit=12, expires_at=NOW + timedelta(minutes=3))
-        for _ in range(n)
-    )
+    now = NOW.timestamp()
+    got = sum(buckets.advance("k", {"T2": 5.0}, now + step * 0.1)[0] for step in range(n))
     queue.put(got)
 
 
-def test_rate_buckets_are_shared_by_processes(tmp_path):
+def test_pacing_item_is_shared_by_processes(tmp_path):
     path = tmp_path / "rate.json"
     queue = multiprocessing.get_context("fork").Queue()
     procs = [
@@ -64,12 +63,18 @@ def test_rate_buckets_are_shared_by_processes(tmp_path):
         p.start()
     for p in procs:
         p.join()
-    assert sum(queue.get() for _ in procs) == 12
+    # Four processes, each trying six times within 0.6 s of a 5 s spacing: one call in total.
+    assert sum(queue.get() for _ in procs) == 1
     buckets = FileRateBuckets(path)
-    assert buckets.used("k", "T2#w") == 12
-    buckets.give_back("k", "T2#w", cost=1)
-    buckets.exhaust("k", "T2#w", limit=12, expires_at=NOW + timedelta(minutes=3))
-    assert buckets.used("k", "T2#w") == 12
+    assert buckets.state("k").arrivals["T2"] > NOW.timestamp()
+    buckets.hold("k", ["T2"], NOW.timestamp() + 62)
+    assert not buckets.advance("k", {"T2": 5.0}, NOW.timestamp() + 61)[0]
+    estimate = ClockOffset(-1.0, 1.0, NOW.timestamp())
+    assert buckets.advance("k", {"T2": 5.0}, NOW.timestamp() + 62, estimate)[0]
+    assert FileRateBuckets(path).state("k").clock == estimate
+    buckets.count("k", "2025-03-14T18:00", ["T2", "FEED"], NOW + timedelta(minutes=3))
+    buckets.count("k", "2025-03-14T18:00", ["T2"], NOW + timedelta(minutes=3))
+    assert buckets.used("k", "2025-03-14T18:00") == {"T2": 2, "FEED": 1}
 
 
 def test_lookup_file_cache(tmp_path):

@@ -129,7 +129,7 @@ def test_token_cached_until_next_midnight_when_earlier_than_24h(fake):
     assert fake.logins == 2
 
 
-def test_server_429_waits_for_next_window_and_counts_a_hit(fake):
+def test_server_429_holds_the_budget_a_full_window_and_counts_a_hit(fake):
     metrics = CountingMetrics()
     clock = ManualClock(datetime(2025, 3, 15, 18, 0, 20, tzinfo=UTC))
     amd = make_amd(fake, metrics=metrics, clock=clock)
@@ -137,7 +137,8 @@ def test_server_429_waits_for_next_window_and_counts_a_hit(fake):
     fake.queued.append(httpx.Response(429, json=envelope(None, "429")))
     amd.client.xmlrpc("lookupprofile", "api")
     assert metrics.counts["RateLimitHits"] == 1
-    assert clock.slept and 39.9 < clock.slept[-1] <= 40.01
+    # Whatever window AMD counts in, 60 s (+ the 2 s margin) clears it.
+    assert clock.slept and 60 < clock.slept[-1] <= 62.01
 
 
 def test_server_429_without_wait_budget_raises_rate_limited(fake):
@@ -149,16 +150,22 @@ def test_server_429_without_wait_budget_raises_rate_limited(fake):
     assert info.value.from_server and info.value.retry_after > 0
 
 
-def test_limiter_defers_instead_of_sleeping_when_asked(fake):
+def test_pacing_waits_are_slept_and_longer_waits_deferred_when_asked(fake):
     clock = ManualClock(datetime(2025, 3, 14, 18, 0, 10, tzinfo=UTC))  # Friday peak
     amd = make_amd(fake, max_rate_wait=0, clock=clock)
     fake.xmlrpc["getdatevisits"] = lambda msg: envelope({"@servertime": "2025-03-14T12:00:00.1"})
-    for _ in range(12):
+    fake.xmlrpc["getupdatedvisits"] = fake.xmlrpc["getdatevisits"]
+    for _ in range(12):  # Tier 2 at peak: one call per (60 + 2) / 12 s, slept in between
         amd.visits.on_date(date(2025, 3, 14))
-    with pytest.raises(RateLimited) as info:
-        amd.visits.on_date(date(2025, 3, 14))
-    assert not info.value.from_server
     assert fake.calls.count("getdatevisits") == 12
+    assert clock.slept and max(clock.slept) < 5.2
+    feed = {"datechanged": "2025-03-14T12:00:00.1"}
+    amd.client.xmlrpc("getupdatedvisits", "api", feed)
+    with pytest.raises(RateLimited) as info:  # the feed's next turn is a minute away: defer
+        amd.client.xmlrpc("getupdatedvisits", "api", feed)
+    assert not info.value.from_server and info.value.budget == "FEED"
+    assert 55 < info.value.retry_after <= 62.01
+    assert fake.calls.count("getupdatedvisits") == 1
 
 
 @pytest.mark.parametrize(

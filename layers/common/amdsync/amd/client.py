@@ -32,12 +32,20 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
+# Pacing spreads calls: a call usually waits one emission interval at most (5.2 s for Tier 2
+# at peak, ratelimit.emission_interval). A wait this short is slept even by a caller that
+# defers longer waits, or a job needing two calls of one budget would defer forever (its first
+# call spends the slot the second one then waits for, every time it runs).
+DEFAULT_PACE_WAIT = 6.0
+
+
 @dataclass(frozen=True)
 class ClientOptions:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TIMEZONE))
-    # 0 = never sleep for budget: raise RateLimited(retry_after) so a worker can defer the
-    # message. The CLI sets a bound and waits instead.
+    # 0 = never sleep for budget beyond pacing (`pace_wait`): raise RateLimited(retry_after)
+    # so a worker can defer the message. The CLI and the pull set a bound and wait instead.
     max_rate_wait: float = 0.0
+    pace_wait: float = DEFAULT_PACE_WAIT
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     server_429_retries: int = 1
 
@@ -53,11 +61,16 @@ class RateGate:
     """Turns the limiter's Permit/Wait into "go" or a bounded sleep or `RateLimited`."""
 
     def __init__(
-        self, limiter: RateLimiter, clock: Clock, max_wait: float, metrics: MetricsSink
+        self,
+        limiter: RateLimiter,
+        clock: Clock,
+        max_wait: float,
+        metrics: MetricsSink,
+        pace_wait: float = DEFAULT_PACE_WAIT,
     ) -> None:
         self.limiter = limiter
         self._clock = clock
-        self._max_wait = max_wait
+        self._max_wait = max(max_wait, pace_wait)
         self._metrics = metrics
 
     def spend(self, budgets: Sequence[Budget], max_wait: float | None = None) -> None:
@@ -69,7 +82,7 @@ class RateGate:
                 return
             if waited + outcome.seconds > bound:
                 self._metrics.count("RateLimitDeferrals")
-                raise RateLimited(outcome.seconds)
+                raise RateLimited(outcome.seconds, budget=outcome.budget.value)
             self._metrics.count("RateLimitWaits")
             self._clock.sleep(outcome.seconds)
             waited += outcome.seconds
@@ -123,7 +136,11 @@ class AmdClient:
         def send(session: Session) -> Reply:
             # msgtime is built per attempt: it bounds getupdatedvisits' window (§7.25).
             body = build_request(action, cls, self.msgtime(), attrs, children)
-            return self._transport.post_xmlrpc(session.xmlrpc_url, body, session.token)
+            # The reply's @lst/@servertime teach the limiter AMD's clock (amdclock).
+            return self.limiter.amd_clock.watch(
+                self._clock,
+                lambda: self._transport.post_xmlrpc(session.xmlrpc_url, body, session.token),
+            )
 
         return self._call(budgets_for_action(action), send, idempotent, already_done)
 

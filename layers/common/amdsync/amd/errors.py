@@ -123,9 +123,11 @@ class RateLimited(AmdError):
         amd_code: int | None = None,
         http_status: int | None = None,
         from_server: bool = False,
+        budget: str | None = None,
     ) -> None:
         self.retry_after = max(0.0, retry_after)
         self.from_server = from_server  # True = AMD said 429 (costs money); False = our limiter
+        self.budget = budget  # our limiter's budget that made the call wait (e.g. "FEED")
         super().__init__(None, amd_code=amd_code, http_status=http_status)
 
     def _render(self) -> str:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from amdsync.domain.pacing import ClockOffset, PaceState
 from amdsync.domain.token_keys import TokenOwner, token_cache_key
 
 
@@ -68,33 +70,53 @@ class MemoryTokenCache:
 
 
 class MemoryRateBuckets:
+    """The pacing item per office key, in one process (a lock stands in for the condition)."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._used: dict[tuple[str, str], int] = {}
+        self._arrivals: dict[str, dict[str, float]] = {}
+        self._clocks: dict[str, ClockOffset] = {}
+        self._counts: dict[tuple[str, str], dict[str, int]] = {}
 
-    def try_take(
-        self, scope: str, bucket: str, *, cost: int, limit: int, expires_at: datetime
-    ) -> bool:
+    def advance(
+        self,
+        scope: str,
+        spacing: Mapping[str, float],
+        now: float,
+        clock: ClockOffset | None = None,
+    ) -> tuple[bool, PaceState]:
         with self._lock:
-            used = self._used.get((scope, bucket), 0)
-            if used + cost > limit:
-                return False
-            self._used[(scope, bucket)] = used + cost
-            return True
+            arrivals = self._arrivals.setdefault(scope, {})
+            free = all(arrivals.get(name, now) <= now for name in spacing)
+            if free:
+                for name, gap in spacing.items():
+                    arrivals[name] = now + gap
+                if clock is not None:
+                    self._clocks[scope] = clock
+            return free, PaceState(dict(arrivals), self._clocks.get(scope))
 
-    def give_back(self, scope: str, bucket: str, *, cost: int) -> None:
+    def hold(self, scope: str, budgets: Sequence[str], until: float) -> None:
         with self._lock:
-            key = (scope, bucket)
-            self._used[key] = max(0, self._used.get(key, 0) - cost)
+            arrivals = self._arrivals.setdefault(scope, {})
+            for name in budgets:
+                arrivals[name] = max(arrivals.get(name, until), until)
 
-    def exhaust(self, scope: str, bucket: str, *, limit: int, expires_at: datetime) -> None:
+    def state(self, scope: str) -> PaceState:
         with self._lock:
-            key = (scope, bucket)
-            self._used[key] = max(limit, self._used.get(key, 0))
+            return PaceState(dict(self._arrivals.get(scope, {})), self._clocks.get(scope))
 
-    def used(self, scope: str, bucket: str) -> int:
+    def count(self, scope: str, window: str, budgets: Sequence[str], expires_at: datetime) -> None:
         with self._lock:
-            return self._used.get((scope, bucket), 0)
+            counts = self._counts.setdefault((scope, window), {})
+            for name in budgets:
+                counts[name] = counts.get(name, 0) + 1
+            if len(self._counts) > 64:  # display only: keep the recent minutes
+                for key in sorted(self._counts, key=lambda k: k[1])[:-32]:
+                    del self._counts[key]
+
+    def used(self, scope: str, window: str) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts.get((scope, window), {}))
 
 
 class MemoryLookupCache:

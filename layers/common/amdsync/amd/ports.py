@@ -7,9 +7,11 @@ composition module wires the two. In-memory versions live in `amdsync.amd.memory
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from amdsync.domain.pacing import ClockOffset, PaceState
 from amdsync.domain.token_keys import TokenOwner
 
 
@@ -71,21 +73,32 @@ class TokenCache(Protocol):
 
 
 class RateBuckets(Protocol):
-    """Per-window usage counters. `bucket` names tier + window, e.g. `T2#2025-03-14T15:05`."""
+    """One office key's pacing item (GCRA arrival time per budget + AMD clock estimate), shared
+    by every process, plus informational per-minute call counts. Times are epoch seconds."""
 
-    def try_take(
-        self, scope: str, bucket: str, *, cost: int, limit: int, expires_at: datetime
-    ) -> bool:
-        """Atomically add `cost` if the result stays within `limit`; False leaves it unchanged."""
+    def advance(
+        self,
+        scope: str,
+        spacing: Mapping[str, float],
+        now: float,
+        clock: ClockOffset | None = None,
+    ) -> tuple[bool, PaceState]:
+        """Atomically, all or none: if every named budget's arrival time is unset or <= `now`,
+        set each to `now + spacing[name]` (and store `clock`, if given). Returns whether it
+        did, and the item's state after (if it did) or as found (if not)."""
         ...
 
-    def give_back(self, scope: str, bucket: str, *, cost: int) -> None: ...
-
-    def exhaust(self, scope: str, bucket: str, *, limit: int, expires_at: datetime) -> None:
-        """Mark a window as used up (AMD said 429, so our count was wrong)."""
+    def hold(self, scope: str, budgets: Sequence[str], until: float) -> None:
+        """Move the named arrival times to at least `until` (AMD answered 429)."""
         ...
 
-    def used(self, scope: str, bucket: str) -> int: ...
+    def state(self, scope: str) -> PaceState: ...
+
+    def count(self, scope: str, window: str, budgets: Sequence[str], expires_at: datetime) -> None:
+        """Add one call to each budget's counter for `window` (display only, never a limit)."""
+        ...
+
+    def used(self, scope: str, window: str) -> Mapping[str, int]: ...
 
 
 class LookupCache(Protocol):

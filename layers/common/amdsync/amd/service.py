@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from amdsync.amd.amdclock import AmdClock
 from amdsync.amd.auth import Authenticator, TokenManager
 from amdsync.amd.client import AmdClient, ClientOptions, RateGate
 from amdsync.amd.config import AmdCredentials, TokenPolicy
@@ -23,7 +24,8 @@ from amdsync.amd.transport import Transport
 from amdsync.amd.visits import VisitsApi
 from amdsync.domain.timefmt import format_msgtime
 
-# Two logins inside a minute earn a 429 (§6); waiting that out is always better than failing.
+# Two logins inside a minute earn a 429 (§6); waiting that out (one 62 s LOGIN interval, see
+# ratelimit) is always better than failing.
 _LOGIN_MAX_WAIT = 65.0
 
 
@@ -74,8 +76,10 @@ def build_advancedmd(
     sink = metrics or NullMetrics()
     wire = transport or Transport()
     scope = credentials.office_key
-    limiter = RateLimiter(rate_buckets, scope, clock, limits)
-    gate = RateGate(limiter, clock, opts.max_rate_wait, sink)
+    # AMD's stamps carry no zone: read as practice-local (UNCERTAIN, see amdclock).
+    amd_clock = AmdClock(opts.timezone, metrics=sink)
+    limiter = RateLimiter(rate_buckets, scope, clock, limits, amd_clock=amd_clock)
+    gate = RateGate(limiter, clock, opts.max_rate_wait, sink, opts.pace_wait)
     step_budgets: dict[int, tuple[Budget, ...]] = {
         1: budgets_for_action("login"),
         2: (Budget.TIER3,),
@@ -87,6 +91,7 @@ def build_advancedmd(
         before_call=lambda step: gate.spend(
             step_budgets[step], max(opts.max_rate_wait, _LOGIN_MAX_WAIT)
         ),
+        observe=lambda send: amd_clock.watch(clock, send),
     )
     tokens = TokenManager(
         credentials.token_owner,

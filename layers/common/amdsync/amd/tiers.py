@@ -1,7 +1,8 @@
 """AMD's impact tiers as data (PROTOCOL §6): a change of AMD's limits is a change of this table.
 
 A call spends from one or more budgets: its tier, and for the change feeds also the separate
-1-call-per-minute cap that applies at all hours (§3.14, §7.24).
+1-call-per-minute cap that applies at all hours (§3.14, §7.24). How the limits become spacing
+between calls is `amdsync.amd.ratelimit`'s business.
 
 `AMD_RATE_LIMITS_JSON` (optional, JSON like `{"T2": {"peak": 600, "off_peak": 600}}`) replaces
 the limits of the budgets it names; the others keep PROTOCOL §6's values. It exists for the local
@@ -15,7 +16,7 @@ import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -84,6 +85,21 @@ class LimitTable:
 
     def limit(self, budget: Budget, instant: datetime) -> int:
         return self.limits[budget].at(self.is_peak(instant))
+
+    def peak_within(self, start: datetime, end: datetime) -> bool:
+        """Whether any instant of [start, end] is in peak hours.
+
+        Peak hours begin and end on whole minutes (06:00, 18:00), so checking both ends and
+        every minute boundary in between is exact.
+        """
+        if self.is_peak(start) or self.is_peak(end):
+            return True
+        minute = start.replace(second=0, microsecond=0) + timedelta(minutes=1)
+        while minute < end:
+            if self.is_peak(minute):
+                return True
+            minute += timedelta(minutes=1)
+        return False
 
     @classmethod
     def default(cls) -> LimitTable:

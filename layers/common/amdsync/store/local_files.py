@@ -1,4 +1,4 @@
-"""File-backed token cache, rate buckets and lookup cache for the operator CLI without AWS.
+"""File-backed token cache, pacing item and lookup cache for the operator CLI without AWS.
 
 They implement the same `amdsync.amd.ports` protocols as the DynamoDB adapters, so repeated
 CLI runs (and several CLI processes at once) share one login and one rate budget. Files are
@@ -13,12 +13,13 @@ import fcntl
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from amdsync.domain.pacing import ClockOffset, PaceState
 from amdsync.domain.token_keys import TokenOwner, token_cache_key
 
 _PRIVATE_FILE = 0o600
@@ -150,39 +151,67 @@ def _prune_tokens(data: dict[str, Any], now: datetime) -> None:
 
 
 class FileRateBuckets:
+    """The pacing item per office key in one file (flock stands in for the condition)."""
+
     def __init__(self, path: Path) -> None:
         self._file = _LockedJson(path)
 
-    def try_take(
-        self, scope: str, bucket: str, *, cost: int, limit: int, expires_at: datetime
-    ) -> bool:
+    def advance(
+        self,
+        scope: str,
+        spacing: Mapping[str, float],
+        now: float,
+        clock: ClockOffset | None = None,
+    ) -> tuple[bool, PaceState]:
+        with self._file.edit() as data:
+            entry = data.setdefault("pace", {}).setdefault(scope, {})
+            arrivals = entry.setdefault("arrivals", {})
+            free = all(float(arrivals.get(name, now)) <= now for name in spacing)
+            if free:
+                for name, gap in spacing.items():
+                    arrivals[name] = now + gap
+                if clock is not None:
+                    entry["clock"] = [clock.lo, clock.hi, clock.at]
+            return free, _pace_state(entry)
+
+    def hold(self, scope: str, budgets: Sequence[str], until: float) -> None:
+        with self._file.edit() as data:
+            arrivals = data.setdefault("pace", {}).setdefault(scope, {}).setdefault("arrivals", {})
+            for name in budgets:
+                arrivals[name] = max(float(arrivals.get(name, until)), until)
+
+    def state(self, scope: str) -> PaceState:
+        with self._file.edit() as data:
+            return _pace_state(data.get("pace", {}).get(scope, {}))
+
+    def count(self, scope: str, window: str, budgets: Sequence[str], expires_at: datetime) -> None:
         with self._file.edit() as data:
             entries = _prune_buckets(data).setdefault(scope, {})
-            used = entries.get(bucket, [0, 0])[0]
-            if used + cost > limit:
-                return False
-            entries[bucket] = [used + cost, expires_at.timestamp()]
-            return True
+            for name in budgets:
+                key = f"{name}#{window}"
+                used = entries.get(key, [0, 0])[0]
+                entries[key] = [used + 1, expires_at.timestamp()]
 
-    def give_back(self, scope: str, bucket: str, *, cost: int) -> None:
+    def used(self, scope: str, window: str) -> dict[str, int]:
+        suffix = f"#{window}"
         with self._file.edit() as data:
-            entry = data.get("buckets", {}).get(scope, {}).get(bucket)
-            if entry:
-                entry[0] = max(0, entry[0] - cost)
+            entries = data.get("buckets", {}).get(scope, {})
+            return {
+                key[: -len(suffix)]: int(value[0])
+                for key, value in entries.items()
+                if key.endswith(suffix)
+            }
 
-    def exhaust(self, scope: str, bucket: str, *, limit: int, expires_at: datetime) -> None:
-        with self._file.edit() as data:
-            entries = _prune_buckets(data).setdefault(scope, {})
-            used = entries.get(bucket, [0, 0])[0]
-            entries[bucket] = [max(used, limit), expires_at.timestamp()]
 
-    def used(self, scope: str, bucket: str) -> int:
-        with self._file.edit() as data:
-            return int(data.get("buckets", {}).get(scope, {}).get(bucket, [0])[0])
+def _pace_state(entry: dict[str, Any]) -> PaceState:
+    arrivals = {name: float(at) for name, at in entry.get("arrivals", {}).items()}
+    clock = entry.get("clock")
+    offset = ClockOffset(*map(float, clock)) if clock else None
+    return PaceState(arrivals, offset)
 
 
 def _prune_buckets(data: dict[str, Any]) -> dict[str, Any]:
-    # Windows here are judged on the caller's clock; keep entries until well past real expiry.
+    # Counters are display only; keep entries until well past their minute.
     now = _now_epoch()
     buckets: dict[str, Any] = data.setdefault("buckets", {})
     for entries in buckets.values():

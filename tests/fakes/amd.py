@@ -43,6 +43,8 @@ class FakeAmd(FakeAmdPatients):
         self._next_visit = first_visit_id
         self._tick = 0
         self._log: list[tuple[int, str, str]] = []  # (tick, visit id, N/C/D)
+        # What the shared limiter says about the change feed's own rule (SPEC 9.3).
+        self.feed_wait_seconds = 0.0
 
     # ------------------------------------------------------------ CallCounter
 
@@ -82,6 +84,9 @@ class FakeAmd(FakeAmdPatients):
                 flags[visit_id] = "N" if flags.get(visit_id) == "N" else flag
         visits = tuple(_as_visit_row(self.appointments[v]) for v in sorted(flags))
         return VisitChanges(self.servertime(), visits, flags, calls=1)
+
+    def feed_wait(self) -> float:  # asks the limiter, not AMD: not an AMD call
+        return self.feed_wait_seconds
 
     @amd_call
     def visits_on(self, day: date) -> DayVisits:

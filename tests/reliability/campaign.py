@@ -29,7 +29,7 @@ from amdsync.domain.settings import Settings
 from amdsync.jobs import SyncJob
 from amdsync.sync.context import SyncContext
 from amdsync.sync.intake import Intake
-from amdsync.sync.pull import PullRun
+from amdsync.sync.pull import PullOptions, PullRun
 from amdsync.sync.worker import JobProcessor
 from local.amdsim.handle import SimHandle
 from tests.reliability.world import (
@@ -45,6 +45,10 @@ from tests.reliability.world import (
 PATIENT_FIRST = "QUIXOTELLA"
 PATIENT_LAST = "VANTREMBLAY"
 PATIENT_DOB = "1937-11-23"
+
+# Pulls run as the scheduled pull function does: waiting for the change feed's own spacing
+# (once per 62 s) inside the run (PULL_MAX_RATE_WAIT) rather than answering "too soon".
+SCHEDULED_PULL = PullOptions(max_feed_wait=50.0)
 
 SIM_FAULTS = ("http500", "timeout", "drop", "429", "expired", "lapse")
 FAULT_ACTIONS = (None, "appointments.create", "appointments.get", "getupdatedvisits", None)
@@ -374,7 +378,7 @@ class Campaign:
 
     def pull(self) -> None:
         try:
-            PullRun(self.ctx).run()
+            PullRun(self.ctx, SCHEDULED_PULL).run()
         except WorkerCrash:
             pass
         except AmdError as exc:
@@ -432,7 +436,7 @@ class Campaign:
                 self.work(10)
             self.product.clock.sleep(61)
             head = self.product.ctx.feed.head()
-            summary = PullRun(self.ctx).run()
+            summary = PullRun(self.ctx, SCHEDULED_PULL).run()
             if (
                 not self.product.queue.depth()
                 and self.product.ctx.feed.head() == head

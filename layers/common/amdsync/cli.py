@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -42,6 +43,7 @@ from amdsync.amd.config import (
 from amdsync.amd.errors import AmdError, AuthenticationFailed, RateLimited
 from amdsync.amd.ports import Clock, SystemClock
 from amdsync.amd.service import AdvancedMD, build_advancedmd
+from amdsync.amd.tiers import Budget, budgets_for_action
 from amdsync.cli_output import Printer, render_limits, render_rows
 from amdsync.config import AmdSettings, CliSettings, ConfigError, load_settings
 
@@ -193,7 +195,18 @@ def cmd_visit(amd: AdvancedMD, args: argparse.Namespace, out: Printer) -> None:
     out.emit(appt, render_rows([appt], ["id", "startdatetime", "duration", "status", "columnid"]))
 
 
+def _feed_too_soon(seconds: float) -> str:
+    return (
+        "Not sent: AdvancedMD's change feed may be read once a minute and was read moments "
+        f"ago; next allowed in {max(1, math.ceil(seconds))} s."
+    )
+
+
 def cmd_pull(amd: AdvancedMD, args: argparse.Namespace, out: Printer) -> None:
+    # Once per 60 s + margin per office key, whoever calls (SPEC 9.3): say when, do not send.
+    wait = amd.client.limiter.next_allowed_in(budgets_for_action("getupdatedvisits"))
+    if wait > 0:
+        raise RateLimited(wait, budget=Budget.FEED.value)
     changes = amd.visits.changes_since(args.since)
     mark = changes.servertime.raw if changes.servertime else None
     rows = [_visit_row(v) | {"update": v.update_status} for v in changes.visits]
@@ -284,9 +297,11 @@ def main(
         out.fail(f"Failure: AWS refused or could not be reached: {exc}")
         return EXIT_FAILED
     except RateLimited as exc:
-        out.fail(
-            f"Failure: AdvancedMD's rate limit is reached; try again in {exc.retry_after:.0f}s."
-        )
+        wait = exc.retry_after
+        if exc.budget == Budget.FEED.value:  # the feed's own rule (cmd_pull): nothing was sent
+            out.fail(_feed_too_soon(wait))
+        else:
+            out.fail(f"Failure: AdvancedMD's rate limit is reached; try again in {wait:.0f}s.")
         return EXIT_FAILED
     except AmdError as exc:
         out.fail(f"Failure: {exc.meaning} ({exc.error_code}).")

@@ -35,7 +35,7 @@ from amdsync.jobs import SyncJob
 from amdsync.sync.context import SyncContext
 from amdsync.sync.intake import Accepted, Intake
 from amdsync.sync.metrics import RecordingMetrics
-from amdsync.sync.pull import PullRun, PullSummary
+from amdsync.sync.pull import PullOptions, PullRun, PullSummary
 from amdsync.sync.queue_worker import RecordRef, RetryRecord, handle_record
 from amdsync.sync.worker import JobDecision, JobProcessor
 from local.amdsim.handle import SimHandle
@@ -62,6 +62,8 @@ SIM_LIMITS = {
     "offpeak_limits": {"1": 60, "2": 120, "3": 120},
     "updated_cap_per_minute": WIDE,
 }
+# A pull may wait this long for the change feed's own spacing (TEST_LIMITS: 62 s / WIDE).
+FEED_WAIT = 5.0
 # The bulk test: 500 creates in seconds, far above any AMD tier.
 UNLIMITED = LimitTable(
     limits={b: Limit(peak=100_000, off_peak=100_000) for b in Budget},
@@ -312,7 +314,9 @@ class World:
         return decisions
 
     def pull(self, ctx: SyncContext | None = None) -> PullSummary:
-        return PullRun(ctx or self.ctx).run()
+        # As the scheduled pull does: wait the moment the change feed's spacing may ask for
+        # (about 1 s under TEST_LIMITS) instead of answering "too soon".
+        return PullRun(ctx or self.ctx, PullOptions(max_feed_wait=FEED_WAIT)).run()
 
     def feed(self) -> list[Any]:
         return self.ctx.feed.read(0, 1000)

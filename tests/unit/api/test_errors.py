@@ -19,6 +19,7 @@ from amdsync.amd.errors import (
     SessionExpired,
     TimeoutError_,
 )
+from amdsync.sync.pull import PullRun
 from amdsync.web.resolver import MAX_BODY_BYTES
 from tests.unit.api.samples import APPOINTMENT_BODY, PATIENT_BODY, SETTINGS_BODY
 from tests.unit.api.support import Api, Reply
@@ -359,6 +360,26 @@ def test_pull_while_another_pull_runs_is_409_with_retry_after() -> None:
     reply = api.call("POST", "/appointments/pull-updates", roles=["billing"])
     reply.assert_problem(409, "PULL_IN_PROGRESS")
     assert reply.headers["retry-after"] == "60"
+
+
+def test_pull_too_soon_for_amds_feed_is_429_with_retry_after() -> None:
+    api = Api()
+    assert PullRun(api.world.ctx).run().status == "ok"  # the first pull: a watermark now
+    api.world.amd.feed_wait_seconds = 41.3
+    calls = api.world.amd.calls_made()
+    reply = api.call("POST", "/appointments/pull-updates", roles=["billing"])
+    body = reply.assert_problem(429, "FEED_TOO_SOON")
+    assert reply.headers["retry-after"] == "42" and "42 s" in body["detail"]
+    assert api.world.amd.calls_made() == calls  # nothing was sent
+
+
+def test_pull_losing_the_race_for_amds_feed_is_429_too() -> None:
+    api = Api()
+    assert PullRun(api.world.ctx).run().status == "ok"
+    api.world.amd.faults.fail("updated_visits", RateLimited(61.5, budget="FEED"))
+    reply = api.call("POST", "/appointments/pull-updates", roles=["billing"])
+    reply.assert_problem(429, "FEED_TOO_SOON")
+    assert reply.headers["retry-after"] == "62"
 
 
 # Routes that call AMD while answering (everything else only queues work).

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from amdsync.domain.errors import SyncErrorCode
-from amdsync.sync.pull import LEASE, PullRun
+from amdsync.sync.pull import LEASE, PullOptions, PullRun
 from tests.fakes import World
 from tests.unit.sync.helpers import APPT, change_status, drain, push, register, synced
 
@@ -209,3 +209,24 @@ def test_pull_log_entry_counts_amd_calls(world: World) -> None:
     summary = PullRun(world.ctx).run()
     entry = world.logs.for_entity("pull", world.ctx.practice)[-1]
     assert (entry.outcome, entry.amd_calls, summary.amd_calls) == ("success", 1, 1)
+
+
+def test_a_pull_too_soon_for_amds_feed_says_when_and_calls_nothing(world: World) -> None:
+    """GETUPDATEDVISITS goes at most once per 60 s + margin per office key, whoever asks
+    (SPEC 9.3): the shared limiter says when; the pull button is answered, not queued."""
+    _bootstrapped(world)
+    world.amd.feed_wait_seconds = 41.3
+    calls = world.amd.calls_made()
+    summary = PullRun(world.ctx).run()
+    assert (summary.status, summary.retry_after) == ("too_soon", 41.3)
+    assert world.amd.calls_made() == calls
+    assert world.leases.acquire(LEASE, "next", world.clock.now(), world.clock.now())  # untaken
+    # The scheduled pull may wait that long inside its run (PULL_MAX_RATE_WAIT): it pulls.
+    world.leases.release(LEASE, "next")
+    assert PullRun(world.ctx, PullOptions(max_feed_wait=50)).run().status == "ok"
+
+
+def test_the_first_pull_reads_days_so_the_feed_rule_does_not_hold_it(world: World) -> None:
+    synced(world)
+    world.amd.feed_wait_seconds = 41.3
+    assert PullRun(world.ctx).run().status == "ok"

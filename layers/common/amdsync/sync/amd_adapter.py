@@ -17,6 +17,7 @@ from amdsync.amd.models import (
     Visit,
 )
 from amdsync.amd.service import AdvancedMD
+from amdsync.amd.tiers import budgets_for_action
 from amdsync.sync.amd_visit_reader import VisitReader, local_iso
 from amdsync.sync.ports import (
     AmdAppointment,
@@ -145,6 +146,9 @@ class AdvancedMDAdapter:
         flags = {v.id: v.update_status or "" for v in changes.visits}
         servertime = str(changes.servertime) if changes.servertime else None
         return VisitChanges(servertime, visits, flags, changes.calls)
+
+    def feed_wait(self) -> float:
+        return self._amd.client.limiter.next_allowed_in(budgets_for_action("getupdatedvisits"))
 
     def visits_on(self, day: date) -> DayVisits:
         reply = self._amd.visits.on_date(day)

@@ -47,9 +47,10 @@ class PullSummary:
     amd_calls: int = 0
     servertime: str | None = None
     unreadable: int = 0
-    status: str = "ok"  # ok | busy | blocked | failed
+    status: str = "ok"  # ok | busy | too_soon | blocked | failed
     error_code: SyncErrorCode | None = None
     pushes: list[str] = field(default_factory=list)
+    retry_after: float | None = None  # too_soon: seconds until AMD's feed may be read
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,12 @@ class PullOptions:
     bootstrap_days_ahead: int = 14
     # The guard trips only above this many cancellations, so one cancel in a quiet week passes.
     mass_change_min: int = 5
+    # AMD's change feed goes at most once per 60 s + margin per office key, whoever calls
+    # (SPEC §9.3; the shared limiter's FEED budget). A pull that would have to wait longer than
+    # this for it answers `too_soon` without calling AMD: 0 for the pull button (the caller is
+    # told when); the pull function passes PULL_MAX_RATE_WAIT, so a scheduled pull waits the
+    # few seconds inside its run instead of skipping a minute.
+    max_feed_wait: float = 0.0
 
 
 class PullRun:
@@ -67,6 +74,9 @@ class PullRun:
         self._journal = Journal(ctx.logs, ctx.metrics, ctx.clock)
 
     def run(self, actor: str = "system") -> PullSummary:
+        too_soon = self._feed_too_soon()
+        if too_soon is not None:
+            return too_soon
         op = Operation("pull", self._ctx.practice, "pull", "from_amd", actor=actor)
         owner = new_id()
         now = self._ctx.clock.now()
@@ -86,6 +96,15 @@ class PullRun:
         outcome = "error" if summary.status == "blocked" else "success"
         self._journal.finish(op, outcome, summary.error_code)  # type: ignore[arg-type]
         return summary
+
+    def _feed_too_soon(self) -> PullSummary | None:
+        if self._ctx.watermark.get().value is None:
+            return None  # the first pull reads day lists (GETDATEVISITS), not the feed
+        wait = self._ctx.scheduler.feed_wait()
+        if wait <= self._options.max_feed_wait:
+            return None
+        self._ctx.metrics.count("PullTooSoon")
+        return PullSummary(status="too_soon", retry_after=wait)
 
     def _pull(self, op: Operation) -> PullSummary:
         watermark = self._ctx.watermark.get()

@@ -7,8 +7,12 @@ from zoneinfo import ZoneInfo
 
 from amdsync.domain.settings import Settings
 
-# GETUPDATEDVISITS is capped at one call a minute (PROTOCOL §3.14): never pull more often.
-MIN_INTERVAL = timedelta(seconds=60)
+# The schedule ticks every minute. GETUPDATEDVISITS' own rule (once per 60 s + margin per
+# office key, whoever calls; PROTOCOL §3.14) is enforced by the shared rate limiter, and a
+# scheduled pull waits the few seconds it may have to inside its run (PULL_MAX_RATE_WAIT). This
+# gate only keeps one tick from pulling twice: half a tick, so a pull that took a few seconds
+# (or a tick that fired a little early) does not skip the next minute.
+MIN_INTERVAL = timedelta(seconds=30)
 
 
 def pull_due(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
 from typing import Annotated
 
@@ -9,6 +10,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from amdsync.amd.errors import RateLimited
+from amdsync.amd.tiers import Budget
 from amdsync.domain.bulk import BulkJob, BulkSyncRequest
 from amdsync.sync.bulk import BulkSync
 from amdsync.sync.pull import PullRun
@@ -81,10 +84,20 @@ def bulk_cancel(jobId: str) -> BulkJobView:
 @router.post(
     f"{BASE_PATH}/appointments/pull-updates",
     tags=["bulk"],
-    summary="Pull changes from AdvancedMD now (respecting the Tier 1 limit)",
+    summary=(
+        "Pull changes from AdvancedMD now; 429 FEED_TOO_SOON with Retry-After if AMD's change "
+        "feed was read less than a minute ago (by anyone)"
+    ),
 )
 def pull_now() -> PullSummaryView:
-    summary = PullRun(services_of(router).context()).run(actor=caller_of(router).subject)
+    try:
+        summary = PullRun(services_of(router).context()).run(actor=caller_of(router).subject)
+    except RateLimited as exc:
+        if exc.budget != Budget.FEED.value:
+            raise
+        raise _feed_too_soon(exc.retry_after) from None  # another caller read it just now
+    if summary.status == "too_soon":
+        raise _feed_too_soon(summary.retry_after or 0.0)
     if summary.status == "busy":
         raise Problem(
             409, "PULL_IN_PROGRESS", "A pull is already running; try again shortly.", retry_after=60
@@ -97,6 +110,19 @@ def pull_now() -> PullSummaryView:
         conflicts=summary.conflicts,
         charges=summary.charges,
         unlinked=summary.unlinked,
+    )
+
+
+def _feed_too_soon(seconds: float) -> Problem:
+    """AMD's change feed is read at most once per 60 s + margin per office key, whoever asks
+    (SPEC §9.3): say when instead of sending."""
+    wait = max(1, math.ceil(seconds))
+    return Problem(
+        429,
+        "FEED_TOO_SOON",
+        "AdvancedMD's change feed may be read once a minute and was read moments ago; "
+        f"the next pull is allowed in {wait} s.",
+        retry_after=wait,
     )
 
 

@@ -225,6 +225,7 @@ PROBLEM_STATUSES = {
     "413": "Request body too large",
     "415": "The body is not application/json (merge-patch+json for PATCH)",
     "422": "Validation failed; the problem names the fields",
+    "429": "Too soon: AdvancedMD's change feed may be read once a minute; see Retry-After",
     "500": "Unexpected error (logged; never carries details)",
     "502": "AdvancedMD rejected the request",
     "503": "AdvancedMD unavailable or rate-limited; see Retry-After",

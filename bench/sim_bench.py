@@ -1,9 +1,13 @@
 """Figures measured in-process on the simulated clock: AMD calls per sync, our overhead, logins
-per day, bulk throughput across a peak boundary, pull of 5,000 changed visits.
+per day, rate-limit pacing and bulk throughput across a peak boundary, pull of 5,000 changed
+visits.
 
 The product is the worker's real composition (`compose.Services`: DynamoDB adapters over the
 local stack's moto, the AdvancedMD client over HTTP to the simulator) on `SimTime`, the
-simulator's frozen clock, so rate windows agree and waiting costs no wall time.
+simulator's frozen clock, so waiting costs no wall time. The rate-limit figures (`pacing`,
+`bulk`) run against the simulator's strict modes (`STRICT_RATE_SWITCHES`: a sliding 60 s
+window on an AMD clock 17 s ahead of ours), named in their output, and their ceiling is judged
+on AMD's clock.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from amdsync.amd.tiers import DEFAULT_LIMITS, Budget
+import boto3
+
 from amdsync.domain.bulk import BulkSyncRequest
 from amdsync.domain.settings import Settings
 from amdsync.domain.timefmt import is_peak
@@ -24,8 +29,10 @@ from amdsync.sync.pull import PullRun
 from amdsync.sync.push import AppointmentPush
 from amdsync.sync.worker import JobProcessor
 from local.amdsim import admin_edits
+from local.amdsim.config import STRICT_RATE_SWITCHES
 from local.amdsim.handle import SimHandle
 from local.runner.stack import LocalStack
+from tests.integration.amd import strict_pacing as strict
 from tests.reliability.world import (
     ZONE,
     Product,
@@ -40,10 +47,16 @@ from tests.reliability.world import (
 )
 
 
-def _reset(sim: SimHandle, stack: LocalStack, local: datetime, patients: int = 30) -> Product:
+def _reset(
+    sim: SimHandle,
+    stack: LocalStack,
+    local: datetime,
+    patients: int = 30,
+    config: dict[str, Any] | None = None,
+) -> Product:
     sim.admin.reset(
         clock=local.astimezone(UTC).isoformat(), frozen=True, seed=5, patients=patients,
-        appointments=0,
+        appointments=0, config=config,
     )  # fmt: skip
     wipe(stack)
     product = Product.build(sim)
@@ -201,10 +214,32 @@ def logins_per_day(sim: SimHandle, stack: LocalStack, workers: int = 10) -> dict
     }
 
 
+def strict_pacing(sim: SimHandle, stack: LocalStack, n: int = 2000) -> dict[str, Any]:
+    """Issue 14's acceptance run: n Tier-2 calls from 10 concurrent workers (own clients, shared
+    DynamoDB token cache and pacing item) across the 18:00 peak end, simulator strict modes."""
+    sim.admin.reset(
+        clock=datetime(2025, 3, 12, 5, 0, tzinfo=ZONE).isoformat(), frozen=True, seed=5,
+        patients=30, appointments=60, config=STRICT_RATE_SWITCHES,
+    )  # fmt: skip
+    wipe(stack)
+    assert stack.resources is not None
+    table = boto3.resource("dynamodb").Table(stack.resources.tables["ControlTable"])
+    start = datetime(2025, 3, 12, 17, 52, tzinfo=ZONE)  # ours; AMD's clock reads 17:52:17
+    began = time.perf_counter()
+    run = strict.drive(sim, table, start.astimezone(UTC), n)
+    result = strict.figures(sim, run)
+    result["wall_seconds"] = round(time.perf_counter() - began, 1)
+    result["rate_mode"] = sim.admin.report()["rate_mode"]
+    return result
+
+
 def bulk_across_peak(sim: SimHandle, stack: LocalStack, n: int = 2000) -> dict[str, Any]:
-    """Bulk sync of n appointments starting 10 minutes before peak ends (17:50 Denver)."""
+    """Bulk sync of n appointments starting 10 minutes before peak ends (17:50 Denver, our
+    clock), the simulator in its strict modes (sliding window, AMD's clock 17 s ahead)."""
     start_local = datetime(2025, 3, 12, 17, 50, tzinfo=ZONE)
-    product = _reset(sim, stack, datetime(2025, 3, 12, 5, 0, tzinfo=ZONE))
+    product = _reset(
+        sim, stack, datetime(2025, 3, 12, 5, 0, tzinfo=ZONE), config=STRICT_RATE_SWITCHES
+    )
     patients = _sync_patients(product, 40)
     settings = product.ctx.settings.get()
     manual = Settings.model_validate(
@@ -244,29 +279,25 @@ def bulk_across_peak(sim: SimHandle, stack: LocalStack, n: int = 2000) -> dict[s
     wall = time.perf_counter() - began
     progress = BulkSync(product.ctx).progress(job.job_id)
     report = sim.admin.report()
-    # The ceiling: the Tier-2 budget (REST is budgeted as Tier 2, PROTOCOL §6) of every minute
-    # window from the first to the last create, each window at its own peak/off-peak limit.
-    first_window = first_at.replace(second=0, microsecond=0)
-    last_window = creates[-1].replace(second=0, microsecond=0)
-    windows = int((last_window - first_window).total_seconds() // 60) + 1
-    ceiling = sum(
-        DEFAULT_LIMITS[Budget.TIER2].at(is_peak(first_window + timedelta(minutes=m)))
-        for m in range(windows)
-    )
-    full_windows_ceiling = ceiling - DEFAULT_LIMITS[Budget.TIER2].at(is_peak(last_window))
-    in_full = sum(1 for c in creates if c.replace(second=0, microsecond=0) < last_window)
-    peak_creates = sum(1 for c in creates if is_peak(c))
+    # The ceiling: the Tier-2 budget (REST is budgeted as Tier 2, PROTOCOL §6) from the first
+    # to the last create, on AMD's clock, at each instant's peak/off-peak limit.
+    offset = timedelta(seconds=report["rate_mode"]["clock_offset_seconds"])
+    amd_creates = [(c + offset).timestamp() for c in creates]
+    ceiling = strict.ceiling(amd_creates[0], amd_creates[-1])
+    peak_creates = sum(1 for c in creates if is_peak(c + offset))
+    worst_peak, worst_off = strict.busiest_windows(amd_creates)
     return {
         "appointments": n,
         "created": len(creates),
         "done": progress.done if progress else None,
         "failed": progress.failed if progress else None,
+        "rate_mode": report["rate_mode"],
         "simulated_minutes": round((creates[-1] - first_at).total_seconds() / 60, 2),
-        "windows": windows,
         "peak_creates": peak_creates,
-        "ceiling_calls": ceiling,
+        "ceiling_calls": round(ceiling, 1),
         "throughput_pct_of_ceiling": round(100 * len(creates) / ceiling, 1),
-        "throughput_pct_full_windows": round(100 * in_full / full_windows_ceiling, 1),
+        "busiest_60s_ending_peak": worst_peak,
+        "busiest_60s_ending_off_peak": worst_off,
         "http_429": report["http_429"],
         "rate_limited": report["rate_limited"]["total"],
         "violations": report["violations"]["count"],

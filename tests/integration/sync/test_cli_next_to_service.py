@@ -4,7 +4,8 @@ next to the service costs no second login and no 429.
 
 The worker and the CLI here are the real compositions (`compose.Services` for the worker,
 `amdsync.cli.main` for the CLI) over the same moto tables and the simulator. The acceptance run
-is at peak on a simulated clock both sides share (`SharedTime`: the simulator's clock, frozen on
+is at peak, against the simulator's strict modes (sliding 60 s window, AMD's clock 17 s ahead),
+on a simulated clock both sides share (`SharedTime`: the simulator's clock, frozen on
 a Wednesday 10:00 in Denver, moved only when every caller waits), so PROTOCOL §6's peak limits
 apply on both sides (no widened table) and waiting a minute costs no wall time.
 """
@@ -28,6 +29,7 @@ from amdsync.config import WorkerSettings, load_settings
 from amdsync.jobs import SyncJob
 from amdsync.sync.metrics import RecordingMetrics
 from amdsync.sync.worker import JobDecision, JobProcessor
+from local.amdsim.config import STRICT_RATE_SWITCHES
 from local.amdsim.handle import SimHandle
 from tests.integration.amd.simtools import SimTime, VirtualTime
 from tests.integration.sync.conftest import (
@@ -91,7 +93,12 @@ def _drain_on(world: World, clock: SharedTime, decisions: list[JobDecision]) -> 
 def test_cli_appointments_over_30_days_at_peak_next_to_a_worker_one_login_no_429(
     stack: Stack, amd_sim: SimHandle, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    amd_sim.admin.reset(clock=PEAK.astimezone(UTC), frozen=True, **SIM_SEED)
+    # AMD that disagrees with us: a sliding 60 s window, its clock 17 s ahead of ours.
+    amd_sim.admin.reset(
+        clock=PEAK.astimezone(UTC), frozen=True, config=STRICT_RATE_SWITCHES, **SIM_SEED
+    )
+    report = amd_sim.admin.report()["rate_mode"]
+    assert (report["rate_window"], report["clock_offset_seconds"]) == ("sliding", 17.0)
     stack.wipe()
     settings = load_settings(WorkerSettings)
     metrics = RecordingMetrics()
@@ -169,7 +176,8 @@ def test_cli_processes_with_the_functions_environment_reuse_the_services_login(
 ) -> None:
     """The runbook's way, as separate processes on the real clock: the service has logged in;
     the operator's CLI runs with the functions' environment and never logs in again."""
-    amd_sim.admin.reset(**SIM_SEED)  # real time, like an operator's terminal
+    # Real time, like an operator's terminal; AMD counts a sliding window on a clock 17 s ahead.
+    amd_sim.admin.reset(config=STRICT_RATE_SWITCHES, **SIM_SEED)
     stack.wipe()
     service = Services(load_settings(WorkerSettings), RecordingMetrics())
     service.amd.client.session()  # the service's login

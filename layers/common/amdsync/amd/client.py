@@ -20,6 +20,7 @@ from amdsync.amd.auth import TokenManager
 from amdsync.amd.config import DEFAULT_TIMEZONE
 from amdsync.amd.envelope import Reply, build_request
 from amdsync.amd.errors import RateLimited, ServerUnreachable, SessionExpired
+from amdsync.amd.lanes import INTERACTIVE, current_lane
 from amdsync.amd.models import Session
 from amdsync.amd.ports import Clock, MetricsSink, NullMetrics
 from amdsync.amd.ratelimit import Permit, RateLimiter
@@ -76,13 +77,16 @@ class RateGate:
     def spend(self, budgets: Sequence[Budget], max_wait: float | None = None) -> None:
         bound = self._max_wait if max_wait is None else max_wait
         waited = 0.0
+        lane = current_lane()
         while True:
-            outcome = self.limiter.acquire(budgets)
+            outcome = self.limiter.acquire(budgets, lane)
             if isinstance(outcome, Permit):
                 return
             if waited + outcome.seconds > bound:
                 self._metrics.count("RateLimitDeferrals")
                 raise RateLimited(outcome.seconds, budget=outcome.budget.value)
+            if lane == INTERACTIVE:
+                self.limiter.claim(budgets, outcome.seconds)
             self._metrics.count("RateLimitWaits")
             self._clock.sleep(outcome.seconds)
             waited += outcome.seconds

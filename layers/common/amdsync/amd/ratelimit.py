@@ -24,6 +24,14 @@ and lasts a tolerance past 18:00, on the estimate of AMD's clock.
 
 The limiter never sleeps: `acquire` returns a `Permit` or a `Wait` and the caller decides to
 sleep (CLI, pull, short pacing waits) or to defer the work (Lambda worker).
+
+Lanes (SPEC §9.3). An interactive caller that is about to sleep for a slot *claims* it
+(`claim`): the claim is one more arrival time in the same item (`<budget>!claim`), set to
+just after the slot. A background call spends the claim name too, with spacing 0, so its
+conditional write fails while an interactive claim is pending and succeeds (leaving the claim
+at "now", i.e. expired) otherwise. So interactive work waits at most one slot of its tier,
+however many background workers compete, and a claim its owner never uses (the process
+died) costs background one slot at most.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from amdsync.amd.amdclock import AmdClock
+from amdsync.amd.lanes import INTERACTIVE, Lane
 from amdsync.amd.ports import Clock, RateBuckets
 from amdsync.amd.tiers import Budget, LimitTable
 
@@ -45,6 +54,13 @@ _PENALTY = WINDOW
 _COUNT_RETENTION = timedelta(minutes=3)
 # Land just after the arrival time rather than exactly on it.
 _EDGE = 0.001
+# How long past its slot an interactive claim holds background off: covers the claimant's
+# sleep overshoot and one round trip to the pacing item.
+CLAIM_GRACE = 1.0
+
+
+def claim_name(budget: Budget) -> str:
+    return f"{budget.value}!claim"
 
 
 @dataclass(frozen=True)
@@ -112,8 +128,11 @@ class RateLimiter:
     def limit(self, budget: Budget, peak: bool) -> int:
         return self._table.limits[budget].at(peak)
 
-    def acquire(self, budgets: Budget | Sequence[Budget]) -> Permit | Wait:
-        """Take a call's slot in every budget named, all or nothing."""
+    def acquire(
+        self, budgets: Budget | Sequence[Budget], lane: Lane = INTERACTIVE
+    ) -> Permit | Wait:
+        """Take a call's slot in every budget named, all or nothing. Background calls also
+        yield to any pending interactive claim on those budgets."""
         wanted = (budgets,) if isinstance(budgets, Budget) else tuple(budgets)
         now = self._clock.now()
         peak = self.peak_pacing(now)
@@ -123,6 +142,8 @@ class RateLimiter:
             if limit <= 0:
                 return Wait(WINDOW, budget)  # no call allowed at all now: look again later
             spacing[budget.value] = emission_interval(limit, self._margin)
+            if lane != INTERACTIVE:
+                spacing[claim_name(budget)] = 0.0
         share = self._amd_clock.to_share()
         taken, state = self._buckets.advance(self._scope, spacing, now.timestamp(), share)
         self._amd_clock.shared_is(state.clock)
@@ -134,7 +155,13 @@ class RateLimiter:
                 expires_at=now + _COUNT_RETENTION,
             )
             return Permit(budgets=wanted, at=now, peak=peak)
-        return self._wait(wanted, state.arrivals, now)
+        return self._wait(wanted, spacing, state.arrivals, now)
+
+    def claim(self, budgets: Sequence[Budget], slot_in: float) -> None:
+        """An interactive caller will take the slot `slot_in` seconds from now: background
+        calls hold off until just after it."""
+        until = self._clock.now().timestamp() + slot_in + CLAIM_GRACE
+        self._buckets.hold(self._scope, [claim_name(b) for b in budgets], until)
 
     def next_allowed_in(self, budgets: Budget | Sequence[Budget]) -> float:
         """Seconds until a call spending `budgets` may go (0 = now); takes nothing."""
@@ -171,9 +198,18 @@ class RateLimiter:
         ]
 
     @staticmethod
-    def _wait(wanted: tuple[Budget, ...], arrivals: Mapping[str, float], now: datetime) -> Wait:
+    def _wait(
+        wanted: tuple[Budget, ...],
+        spacing: Mapping[str, float],
+        arrivals: Mapping[str, float],
+        now: datetime,
+    ) -> Wait:
         """The budget that keeps the call waiting longest (the first named, on a tie: the feed
-        before its tier), and for how long."""
-        budget = max(wanted, key=lambda b: arrivals.get(b.value, 0.0))
-        seconds = arrivals.get(budget.value, 0.0) - now.timestamp()
-        return Wait(max(seconds, 0.0) + _EDGE, budget)
+        before its tier; a pending claim counts for its budget), and for how long."""
+
+        def free_at(budget: Budget) -> float:
+            names = (budget.value, claim_name(budget))
+            return max(arrivals.get(name, 0.0) for name in names if name in spacing)
+
+        budget = max(wanted, key=free_at)
+        return Wait(max(free_at(budget) - now.timestamp(), 0.0) + _EDGE, budget)

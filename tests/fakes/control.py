@@ -122,8 +122,8 @@ class FakeQueue:
             self.pending.append(job)
             self.sent.append(job)
 
-    def depth(self) -> int:
-        return len(self.pending)
+    def depth(self, lane: str | None = None) -> int:
+        return sum(1 for job in self.pending if lane in (None, job.lane))
 
     def take(self) -> SyncJob | None:
         return self.pending.popleft() if self.pending else None

@@ -26,6 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from amdsync.amd.errors import AmdError
+from amdsync.amd.lanes import Lane
 from amdsync.domain.appointments import DesiredAppointment, StatusChange
 from amdsync.domain.mappings import MappingKind
 from amdsync.domain.patients import PatientDemographics
@@ -98,8 +99,8 @@ class DedupWindow:
         if fresh:
             self._inner.enqueue(fresh, bulk_job_id)
 
-    def depth(self) -> int:
-        return int(self._inner.depth())
+    def depth(self, lane: Lane | None = None) -> int:
+        return int(self._inner.depth(lane))
 
 
 # Port methods that change AMD: a "race" fires right after the first of them for its entity.
@@ -154,7 +155,7 @@ class Control:
     def __init__(self, harness: Harness) -> None:
         self._h = harness
 
-    def defer(self, receipt_handle: str, seconds: float) -> None:
+    def defer(self, receipt_handle: str, seconds: float, lane: Lane = "interactive") -> None:
         self._h.clock.sleep(min(seconds, 900.0))
         self._h.visible(receipt_handle)
 

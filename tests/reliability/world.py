@@ -76,8 +76,8 @@ class MemoryQueue:
         self.jobs.extend(jobs)
         self.enqueued += len(jobs)
 
-    def depth(self) -> int:
-        return len(self.jobs)
+    def depth(self, lane: str | None = None) -> int:
+        return sum(1 for job in self.jobs if lane in (None, job.lane))
 
     def take(self, count: int) -> list[SyncJob]:
         return [self.jobs.popleft() for _ in range(min(count, len(self.jobs)))]

@@ -333,7 +333,7 @@ def _mentions(value: Any, logical_id: str) -> bool:
     return False
 
 
-def test_phi_hash_key_is_a_generated_secret_only_the_api_and_worker_read(
+def test_phi_hash_key_is_a_generated_secret_only_the_api_and_workers_read(
     template: dict[str, Any],
 ) -> None:
     """The demographics fingerprint is an HMAC (issue 16) whose key CloudFormation generates
@@ -351,7 +351,7 @@ def test_phi_hash_key_is_a_generated_secret_only_the_api_and_worker_read(
             continue
         if _mentions(resource["Properties"].get("Policies", []), "PhiHashKeySecret"):
             readers.add(name)
-    assert readers == {"ApiFunction", "SyncWorkerFunction"}
+    assert readers == {"ApiFunction", "SyncWorkerFunction", "BackgroundWorkerFunction"}
     globals_env = template["Globals"]["Function"]["Environment"]["Variables"]
     assert "PHI_HASH_KEY_SECRET" not in globals_env
     for name in FUNCTIONS:

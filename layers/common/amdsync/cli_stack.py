@@ -35,6 +35,7 @@ STACK_RESOURCES: Mapping[str, str] = {
     "CacheTable": "CACHE_TABLE",
     "ControlTable": "CONTROL_TABLE",
     "SyncQueue": "SYNC_QUEUE_URL",
+    "BackgroundQueue": "BACKGROUND_QUEUE_URL",
     "SyncDeadLetterQueue": "SYNC_DLQ_URL",
     "AlarmTopic": "ALARM_TOPIC_ARN",
     # Only the API and worker get it (function-level, not Globals); the CLI never fingerprints.

@@ -159,7 +159,9 @@ class Services:
 
     @cached_property
     def queue(self) -> SqsJobQueue:
-        return SqsJobQueue(self._sqs, self.settings.sync_queue_url)
+        return SqsJobQueue(
+            self._sqs, self.settings.sync_queue_url, self.settings.background_queue_url
+        )
 
     def notify(self, topic_arn: str, subject: str, message: str) -> None:
         """Publish to the alarm topic (ids and counts only: the callers build PHI-free text)."""

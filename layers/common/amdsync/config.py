@@ -45,6 +45,9 @@ class AmdSettings(TableSettings):
         default="advancedmd.com", alias="AMD_TRUSTED_HOSTS", pattern=r"^[a-z0-9.-]+(,[a-z0-9.-]+)*$"
     )
     sync_queue_url: str = Field(alias="SYNC_QUEUE_URL")
+    # The background lane's queue (SPEC §9.3: bulk, sync-all, reconcile). Unset: background
+    # jobs share the interactive queue (and still yield to interactive calls in the limiter).
+    background_queue_url: str | None = Field(default=None, alias="BACKGROUND_QUEUE_URL")
     # The secret (name or ARN) holding the key demographics are fingerprinted with (HMAC,
     # issue 16). Only the API and the worker fingerprint, so only they get it; Services reads
     # it on first use and fails then, naming it, if it is missing.

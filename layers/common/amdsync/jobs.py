@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from amdsync.amd.lanes import INTERACTIVE, Lane
+
 
 class SyncJob(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -20,6 +22,9 @@ class SyncJob(BaseModel):
     bulk: str | None = Field(default=None, max_length=64)
     # Set for manual requests, so a person's "sync again" is never eaten by SQS dedup.
     trigger: str | None = Field(default=None, max_length=32)
+    # SPEC §9.3: which queue carries it and how its AMD calls are paced. Absent in messages
+    # queued before lanes existed: those were interactive.
+    lane: Lane = INTERACTIVE
 
     @property
     def group_id(self) -> str:

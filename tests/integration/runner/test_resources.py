@@ -79,14 +79,14 @@ def test_logs_and_control_tables_expire_items_by_expires_at(created: Any) -> Non
         assert ttl["TimeToLiveDescription"]["AttributeName"] == "expiresAt"
 
 
-def test_queues_are_fifo_and_the_sync_queue_redrives_to_the_dlq(created: Any) -> None:
+def test_queues_are_fifo_and_both_lanes_redrive_to_the_dlq(created: Any) -> None:
     endpoint, resources = created
     sqs = endpoint.client("sqs")
     attributes = {
         logical_id: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
         for logical_id, url in resources.queues.items()
     }
-    assert set(attributes) == {"SyncQueue", "SyncDeadLetterQueue"}
+    assert set(attributes) == {"SyncQueue", "BackgroundQueue", "SyncDeadLetterQueue"}
     queue, dlq = attributes["SyncQueue"], attributes["SyncDeadLetterQueue"]
     assert queue["QueueArn"].endswith(":amdsync-sync-dev.fifo")
     assert dlq["QueueArn"].endswith(":amdsync-sync-dlq-dev.fifo")
@@ -97,6 +97,9 @@ def test_queues_are_fifo_and_the_sync_queue_redrives_to_the_dlq(created: Any) ->
     assert queue["MessageRetentionPeriod"] == "1209600"
     redrive = json.loads(queue["RedrivePolicy"])
     assert redrive == {"deadLetterTargetArn": dlq["QueueArn"], "maxReceiveCount": 50}
+    background = attributes["BackgroundQueue"]
+    assert background["QueueArn"].endswith(":amdsync-background-dev.fifo")
+    assert json.loads(background["RedrivePolicy"]) == redrive
     assert "RedrivePolicy" not in dlq
 
 
@@ -132,6 +135,7 @@ def test_each_function_gets_the_environment_it_would_get_in_aws(
     assert set(functions) == {
         "ApiFunction",
         "SyncWorkerFunction",
+        "BackgroundWorkerFunction",
         "PullFunction",
         "WeeklyReportFunction",
     }
@@ -153,6 +157,7 @@ def test_each_function_gets_the_environment_it_would_get_in_aws(
     assert services == {
         "amdsync-api",
         "amdsync-sync-worker",
+        "amdsync-background-worker",
         "amdsync-pull",
         "amdsync-weekly-report",
     }
@@ -213,4 +218,4 @@ def test_the_phi_hash_key_secret_is_generated_and_only_the_fingerprinting_functi
         for logical_id, spec in functions.items()
         if spec.environment.get("PHI_HASH_KEY_SECRET") == arn
     }
-    assert named == {"ApiFunction", "SyncWorkerFunction"}
+    assert named == {"ApiFunction", "SyncWorkerFunction", "BackgroundWorkerFunction"}

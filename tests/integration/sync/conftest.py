@@ -93,7 +93,7 @@ class RecordingControl:
     def __init__(self) -> None:
         self.waits: list[float] = []
 
-    def defer(self, receipt_handle: str, seconds: float) -> None:
+    def defer(self, receipt_handle: str, seconds: float, lane: str = "interactive") -> None:
         self.waits.append(seconds)
 
 

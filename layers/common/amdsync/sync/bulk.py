@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from amdsync.amd.lanes import BACKGROUND
 from amdsync.domain.bulk import BATCH_SIZE, BulkJob, BulkSyncRequest
 from amdsync.domain.journal import AuditEntry
 from amdsync.jobs import SyncJob
@@ -61,6 +62,7 @@ class BulkSync:
                     version=r.ehr_version,
                     practice=self._ctx.practice,
                     bulk=job.job_id,
+                    lane=BACKGROUND,
                 )
                 for r in batch
             ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from amdsync.amd.lanes import INTERACTIVE, Lane
 from amdsync.domain.appointments import AppointmentSyncRecord, DesiredAppointment, StatusChange
 from amdsync.domain.concurrency import StaleWriteError, VersionReusedError
 from amdsync.domain.patients import PatientDemographics, PatientSyncRecord
@@ -168,14 +169,19 @@ class Intake:
             return Accepted(record, True, queued)
         raise StaleWriteError(appointment_id)
 
-    def request_patient_sync(self, patient_id: str) -> Accepted[PatientSyncRecord]:
-        """A manual sync: always queued, with a fresh dedup identity."""
+    def request_patient_sync(
+        self, patient_id: str, lane: Lane = INTERACTIVE
+    ) -> Accepted[PatientSyncRecord]:
+        """A manual sync: always queued, with a fresh dedup identity (background for
+        sync-all, which may queue hundreds)."""
         stored = self._ctx.patients.get(patient_id)
         if stored is None:
             raise NotRegistered(patient_id)
         version = stored.value.ehr_version or 0
         return Accepted(
-            stored.value, True, self._enqueue("patient", patient_id, version, manual=True)
+            stored.value,
+            True,
+            self._enqueue("patient", patient_id, version, manual=True, lane=lane),
         )
 
     def request_appointment_sync(self, appointment_id: str) -> Accepted[AppointmentSyncRecord]:
@@ -195,7 +201,13 @@ class Intake:
         return self._enqueue("appointment", appointment_id, version, manual=manual)
 
     def _enqueue(
-        self, kind: str, entity_id: str, version: int, *, manual: bool = False
+        self,
+        kind: str,
+        entity_id: str,
+        version: int,
+        *,
+        manual: bool = False,
+        lane: Lane = INTERACTIVE,
     ) -> WaitEstimate:
         job = SyncJob.model_validate(
             {
@@ -204,10 +216,12 @@ class Intake:
                 "version": version,
                 "practice": self._ctx.practice,
                 "trigger": new_id()[:16] if manual else None,
+                "lane": lane,
             }
         )
         self._ctx.queue.enqueue([job])
-        return estimate_wait(self._ctx.queue.depth(), self._ctx.clock.now())
+        # Only the job's own lane is ahead of it (interactive never waits behind background).
+        return estimate_wait(self._ctx.queue.depth(lane), self._ctx.clock.now())
 
 
 def _seen_version(

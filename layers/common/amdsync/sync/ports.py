@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
+from amdsync.amd.lanes import Lane
 from amdsync.domain.appointments import AppointmentSyncRecord
 from amdsync.domain.bulk import BulkJob
 from amdsync.domain.concurrency import Versioned
@@ -222,7 +223,9 @@ class BulkJobs(Protocol):
 
 class JobQueue(Protocol):
     def enqueue(self, jobs: list[SyncJob], bulk_job_id: str | None = None) -> None: ...
-    def depth(self) -> int: ...
+    def depth(self, lane: Lane | None = None) -> int:
+        """Jobs waiting or in flight in one lane, or in both (None)."""
+        ...
 
 
 class Clock(Protocol):

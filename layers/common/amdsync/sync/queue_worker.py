@@ -20,6 +20,7 @@ from typing import Protocol
 
 from pydantic import ValidationError
 
+from amdsync.amd.lanes import INTERACTIVE, Lane
 from amdsync.jobs import SyncJob
 from amdsync.sync.journal import new_id
 from amdsync.sync.worker import JobDecision, JobProcessor
@@ -29,7 +30,7 @@ RECYCLE_AT_RECEIVE = 4
 
 
 class QueueControl(Protocol):
-    def defer(self, receipt_handle: str, seconds: float) -> None: ...
+    def defer(self, receipt_handle: str, seconds: float, lane: Lane = INTERACTIVE) -> None: ...
     def enqueue(self, jobs: list[SyncJob], bulk_job_id: str | None = None) -> None: ...
 
 
@@ -65,7 +66,7 @@ def handle_record(
         queue.enqueue([job.model_copy(update={"trigger": new_id()[:16]})])
         return decision  # acknowledged: the fresh copy carries the job on
     if decision.kind in ("defer", "retry"):
-        queue.defer(record.receipt_handle, decision.delay)
+        queue.defer(record.receipt_handle, decision.delay, job.lane)
         raise RetryRecord(decision)
     if decision.kind == "dead_letter":
         code = decision.code.value if decision.code else "UNKNOWN"

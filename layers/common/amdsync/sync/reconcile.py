@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from amdsync.amd.lanes import BACKGROUND
 from amdsync.domain.appointments import AppointmentSyncRecord
 from amdsync.domain.errors import UnknownStatusError
 from amdsync.domain.review import UnlinkedAmdAppointment
@@ -105,6 +106,7 @@ def _job(ctx: SyncContext, appointment_id: str, version: int) -> SyncJob:
         version=version,
         practice=ctx.practice,
         trigger=new_id()[:16],
+        lane=BACKGROUND,  # reconcile is a sweep: it never delays an EHR write
     )
 
 

@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass
 from typing import Literal
 
+from amdsync.amd.lanes import in_lane
 from amdsync.domain.errors import SyncErrorCode
 from amdsync.jobs import SyncJob
 from amdsync.sync.bulk import BulkSync
@@ -50,6 +51,11 @@ class JobProcessor:
         self._bulk = BulkSync(ctx)
 
     def process(self, job: SyncJob) -> JobDecision:
+        # Every AMD call the job makes is paced for its lane (amd/lanes.py).
+        with in_lane(job.lane):
+            return self._process(job)
+
+    def _process(self, job: SyncJob) -> JobDecision:
         if job.bulk and self._bulk.is_cancelled(job.bulk):
             return JobDecision("done")
         try:

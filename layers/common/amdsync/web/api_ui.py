@@ -29,6 +29,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field
 
+from amdsync.amd.lanes import BACKGROUND
 from amdsync.sync.intake import Intake
 from amdsync.web.context import services_of
 from amdsync.web.routes import BASE_PATH
@@ -253,7 +254,7 @@ def sync_all_patients(
     wanted = [r for r in records if not request.only_unsynced or r.amd_sync_status != "synced"]
     intake = Intake(ctx)
     for record in wanted[:SYNC_ALL_LIMIT]:
-        intake.request_patient_sync(record.patient_id)
+        intake.request_patient_sync(record.patient_id, BACKGROUND)
     view = SyncAllView(
         queued=min(len(wanted), SYNC_ALL_LIMIT),
         skipped=len(records) - len(wanted),

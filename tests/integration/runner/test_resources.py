@@ -26,8 +26,8 @@ def created(template: Template) -> Iterator[tuple[MotoEndpoint, LocalResources]]
     try:
         parameters = template.parameter_values(
             {
-                "JwtIssuer": "https://issuer.invalid",
-                "JwtAudience": "aud",
+                "OidcIssuer": "https://issuer.invalid",
+                "OidcAudience": "aud",
                 "AmdPartnerLoginUrl": SIM_LOGIN,
             }
         )

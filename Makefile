@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup lint format types validate test unit reliability bench build run openapi lock clean
+.PHONY: help setup lint format types validate test unit reliability bench build run smoke openapi lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -88,6 +88,11 @@ SIM_PORT ?= 4000
 run: setup ## Start the local stack (moto, AMD simulator, handlers, queue, schedules)
 	$(PY) -m local.runner --api-port $(API_PORT) --moto-port $(MOTO_PORT) --sim-port $(SIM_PORT) \
 		--cli-env .local/cli.env
+
+# Read-only (four GETs). The token goes through the environment, never onto a command line.
+smoke: $(VENV)/.installed ## Check a running stack: make smoke API=<ApiBaseUrl> TOKEN=<admin jwt>
+	@test -n "$(API)" || { echo "usage: make smoke API=<ApiBaseUrl output> TOKEN=<admin jwt>" >&2; exit 2; }
+	@AMDSYNC_SMOKE_TOKEN="$(TOKEN)" $(PY) -m local.smoke --api "$(API)"
 
 openapi: $(VENV)/.installed ## Regenerate docs/openapi.json from the code
 	$(PY) -m amdsync.web.openapi docs/openapi.json

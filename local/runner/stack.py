@@ -3,7 +3,7 @@ SQS pollers → scheduler. One place shows what talks to what; `stop()` undoes i
 
 Only endpoints, clocks and secrets differ from AWS, and all of them are configuration: the AMD
 partner-login URL is the template's own `AmdPartnerLoginUrl` parameter pointed at the simulator,
-the JWT issuer/audience are the `JwtIssuer`/`JwtAudience` parameters, and the functions reach
+the JWT issuer/audience are the `OidcIssuer`/`OidcAudience` parameters, and the functions reach
 moto through `AWS_ENDPOINT_URL`.
 """
 
@@ -102,8 +102,10 @@ class LocalStack:
         template = Template.load(config.template_path)
         parameters = template.parameter_values(
             {
-                "JwtIssuer": config.jwt.issuer,
-                "JwtAudience": config.jwt.audience,
+                "OidcIssuer": config.jwt.issuer,
+                "OidcAudience": config.jwt.audience,
+                # The local tokens carry their roles in `roles` (local/runner/tokens.py).
+                "RoleClaim": "roles",
                 "AmdPartnerLoginUrl": login_url,
                 **config.parameter_overrides,
             }

@@ -71,7 +71,7 @@ class Template:
 
     def parameter_values(self, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
         """Each parameter's value: the override, else its default. A parameter with neither
-        (e.g. JwtIssuer) is an error, as `sam deploy` would make it."""
+        is an error, as `sam deploy` would make it."""
         overrides = dict(overrides or {})
         unknown = set(overrides) - set(self.parameters)
         if unknown:

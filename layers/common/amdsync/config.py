@@ -59,7 +59,8 @@ class AmdSettings(TableSettings):
 
 
 class ApiSettings(AmdSettings):
-    role_claim: str = Field(default="roles", alias="ROLE_CLAIM")
+    # The claim holding the caller's roles (template parameter RoleClaim, same default).
+    role_claim: str = Field(default="cognito:groups", alias="ROLE_CLAIM")
 
 
 class WorkerSettings(AmdSettings):

@@ -26,8 +26,8 @@ def created(template: Template) -> Iterator[tuple[MotoEndpoint, LocalResources]]
     try:
         parameters = template.parameter_values(
             {
-                "JwtIssuer": "https://issuer.invalid",
-                "JwtAudience": "aud",
+                "OidcIssuer": "https://issuer.invalid",
+                "OidcAudience": "aud",
                 "AmdPartnerLoginUrl": SIM_LOGIN,
             }
         )
@@ -124,7 +124,17 @@ def test_topic_secret_and_alarms_exist(template: Template, created: Any) -> None
     assert dlq_alarm["AlarmActions"] == [topic_arn]
     assert dlq_alarm["Dimensions"] == [{"Name": "QueueName", "Value": "amdsync-sync-dlq-dev.fifo"}]
     # Every other resource type of the template is created (or is code/routing, see resources.py).
-    assert resources.skipped == {"AlarmEmailSubscription": "condition HasAlarmEmail is false"}
+    # The stack's own Cognito pool is skipped: the local stack brings its own issuer.
+    cognito = {
+        name: "condition CreateUserPool is false"
+        for name, resource in template.resources.items()
+        if resource.get("Condition") == "CreateUserPool"
+    }
+    assert {"UserPool", "AdminUiClient", "EhrClient"} <= set(cognito)
+    assert resources.skipped == {
+        "AlarmEmailSubscription": "condition HasAlarmEmail is false",
+        **cognito,
+    }
 
 
 def test_each_function_gets_the_environment_it_would_get_in_aws(
@@ -183,7 +193,8 @@ def test_keys_log_groups_and_tls_policies_are_created_like_the_template(
     assert _denies_without_tls(topic["Attributes"]["Policy"])
     logs = endpoint.client("logs")
     declared = template.resources_of_type("AWS::Logs::LogGroup")
-    assert set(resources.log_groups) == set(declared)
+    unconditional = {k for k, v in declared.items() if v.get("Condition") != "CreateUserPool"}
+    assert set(resources.log_groups) == unconditional
     found = {g["logGroupName"]: g for g in logs.describe_log_groups()["logGroups"]}
     for name in resources.log_groups.values():
         assert found[name]["retentionInDays"] == 90

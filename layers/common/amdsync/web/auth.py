@@ -31,6 +31,10 @@ class Caller:
 # API Gateway's JWT authorizer hands array claims to the function flattened into one string,
 # `["admin", "billing"]` -> `[admin billing]` (payload 2.0); nothing else is read as a list.
 _FLATTENED_LIST = re.compile(r"^\[([A-Za-z0-9_:-]+( [A-Za-z0-9_:-]+)*)?\]$")
+# A client-credentials token has no user and so no groups: the EHR's machine client is known by
+# the scope the stack's resource server grants it (template.yaml, EhrResourceServer). Exact
+# scope strings only; a user token cannot carry it (the admin UI client may not request it).
+SCOPE_ROLES = {"amdsync/ehr": "ehr"}
 
 
 def parse_roles(value: Any) -> frozenset[str]:
@@ -48,6 +52,12 @@ def parse_roles(value: Any) -> frozenset[str]:
     return frozenset({text})
 
 
+def scope_roles(value: Any) -> frozenset[str]:
+    """The roles an OAuth `scope` claim (space-separated) grants through SCOPE_ROLES."""
+    scopes = str(value).split() if isinstance(value, str) else []
+    return frozenset(SCOPE_ROLES[scope] for scope in scopes if scope in SCOPE_ROLES)
+
+
 def caller_from_event(event: Mapping[str, Any], role_claim: str) -> Caller | None:
     context = event.get("requestContext") or {}
     claims = ((context.get("authorizer") or {}).get("jwt") or {}).get("claims")
@@ -56,7 +66,7 @@ def caller_from_event(event: Mapping[str, Any], role_claim: str) -> Caller | Non
     http = context.get("http") or {}
     return Caller(
         subject=str(claims.get("sub", "unknown"))[:128],
-        roles=parse_roles(claims.get(role_claim)),
+        roles=parse_roles(claims.get(role_claim)) | scope_roles(claims.get("scope")),
         # Absent: a single-practice deployment binds the request to its practice (SPEC §9.5).
         # Present, even empty, it must name this practice exactly.
         practice=str(claims["practice"]) if "practice" in claims else None,

@@ -97,6 +97,8 @@ def is_public(address: IpAddress) -> bool:
             return is_public(embedded)
         if address in _NAT64:
             return is_public(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    if any(address in network for network in _ALWAYS_BLOCKED):
+        return False
     return (
         address.is_global
         and not address.is_multicast
@@ -109,6 +111,17 @@ def is_public(address: IpAddress) -> bool:
 
 
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+# Special-purpose ranges blocked whatever the Python version's `is_global` says of them
+# (the stdlib's tables changed between patch releases).
+_ALWAYS_BLOCKED = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+        "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16",
+        "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/3",
+        "::/128", "::1/128", "100::/64", "2001:db8::/32", "fc00::/7", "fe80::/10", "ff00::/8",
+    )
+)  # fmt: skip
 
 
 def _teredo_client(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:

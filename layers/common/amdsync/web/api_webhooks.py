@@ -213,7 +213,7 @@ def _audited(subscription: WebhookSubscription) -> dict[str, Any]:
     host = re.sub(r"^[a-z]+://([^/?#]*).*$", r"\1", subscription.url)
     return {
         "host": host,
-        "events": [e.value for e in subscription.events],
+        "events": ",".join(e.value for e in subscription.events),
         "enabled": subscription.enabled,
     }
 

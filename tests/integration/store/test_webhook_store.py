@@ -29,8 +29,13 @@ def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 
 def _subscription(webhook_id: str = "wh-1") -> WebhookSubscription:
-    return WebhookSubscription(webhook_id=webhook_id, url="https://hooks.example.com/x",
-                               events=(EventType.PING,), created_at=NOW, updated_at=NOW)  # fmt: skip
+    return WebhookSubscription(
+        webhook_id=webhook_id,
+        url="https://hooks.example.com/x",
+        events=(EventType.PING,),
+        created_at=NOW,
+        updated_at=NOW,
+    )
 
 
 def _event(n: int) -> WebhookEvent:
@@ -59,10 +64,16 @@ def test_the_secret_is_kept_apart_and_deleted_with_the_subscription(table: Any) 
 def test_deliveries_are_found_by_event_newest_first_and_expire(table: Any) -> None:
     store = DynamoWebhooks(table, "main")
     for n in (1, 3, 2):
-        store.put_delivery(WebhookDelivery(webhook_id="wh-1", event_id=f"msg_{n}",
-                                           type=EventType.PING, created_at=_event(n).timestamp))  # fmt: skip
-    store.put_delivery(store.get_delivery("wh-1", _event(2)).model_copy(  # type: ignore[union-attr]
-        update={"state": "delivered", "attempts": 1}))  # fmt: skip
+        event = _event(n)
+        store.put_delivery(
+            WebhookDelivery(
+                webhook_id="wh-1", event_id=event.event_id, type=event.type,
+                created_at=event.timestamp,
+            )
+        )  # fmt: skip
+    stored = store.get_delivery("wh-1", _event(2))
+    assert stored is not None
+    store.put_delivery(stored.model_copy(update={"state": "delivered", "attempts": 1}))
 
     assert [d.event_id for d in store.deliveries("wh-1")] == ["msg_3", "msg_2", "msg_1"]
     assert store.get_delivery("wh-1", _event(2)).state == "delivered"  # type: ignore[union-attr]

@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parent.parent
 FUNCTIONS = REPO / "functions"
 EVENTS = REPO / "events"
 
-FUNCTION_NAMES = ("api", "sync_worker", "pull", "weekly_report")
+FUNCTION_NAMES = ("api", "sync_worker", "pull", "weekly_report", "webhook_delivery")
 
 
 @dataclass

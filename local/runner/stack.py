@@ -3,7 +3,8 @@ SQS pollers → scheduler. One place shows what talks to what; `stop()` undoes i
 
 Only endpoints, clocks and secrets differ from AWS, and all of them are configuration: the AMD
 partner-login URL is the template's own `AmdPartnerLoginUrl` parameter pointed at the simulator,
-the JWT issuer/audience are the `OidcIssuer`/`OidcAudience` parameters, and the functions reach
+the JWT issuer/audience are the `OidcIssuer`/`OidcAudience` parameters, the webhook receivers
+allowed on the loopback host the `WebhookInsecureHosts` parameter, and the functions reach
 moto through `AWS_ENDPOINT_URL`.
 """
 
@@ -47,6 +48,9 @@ class StackConfig:
     jwt: JwtSettings = field(default_factory=JwtSettings)
     template_path: Path = TEMPLATE_PATH
     parameter_overrides: dict[str, str] = field(default_factory=dict)
+    # Webhook receivers the local functions may call over http on a loopback address (the
+    # template's WebhookInsecureHosts; empty when deployed): a developer's or a test's receiver.
+    webhook_insecure_hosts: str = "127.0.0.1"
     property_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Extra variables for every function's environment (configuration only, e.g. the e2e
     # suite's AMD_RATE_LIMITS_JSON); the template's own variables stay as deployed.
@@ -107,6 +111,7 @@ class LocalStack:
                 # The local tokens carry their roles in `roles` (local/runner/tokens.py).
                 "RoleClaim": "roles",
                 "AmdPartnerLoginUrl": login_url,
+                "WebhookInsecureHosts": config.webhook_insecure_hosts,
                 **config.parameter_overrides,
             }
         )

@@ -18,8 +18,14 @@ from cfnlint.decode import decode
 from tests.lambda_support import REPO
 
 TABLES = ("SyncStateTable", "LogsTable", "AuditTable", "CacheTable", "ControlTable")
-QUEUES = ("SyncQueue", "SyncDeadLetterQueue")
-FUNCTIONS = ("ApiFunction", "SyncWorkerFunction", "PullFunction", "WeeklyReportFunction")
+QUEUES = ("SyncQueue", "SyncDeadLetterQueue", "WebhookQueue", "WebhookDeadLetterQueue")
+FUNCTIONS = (
+    "ApiFunction",
+    "SyncWorkerFunction",
+    "PullFunction",
+    "WeeklyReportFunction",
+    "WebhookDeliveryFunction",
+)
 # CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_DAYS = {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827}
 LOG_RETENTION_DAYS |= {2192, 2557, 2922, 3288, 3653}

@@ -25,7 +25,7 @@ from amdsync.amd.errors import AmdError
 from amdsync.amd.ports import Clock, SystemClock
 from amdsync.amd.service import AdvancedMD, build_advancedmd
 from amdsync.amd.tiers import LimitTable
-from amdsync.config import AmdSettings, ConfigError
+from amdsync.config import AmdSettings, ConfigError, TableSettings
 from amdsync.domain.patients import PatientDemographics
 from amdsync.observability import METRICS_NAMESPACE
 from amdsync.store.admin import DynamoConflicts, DynamoMappings, DynamoSettings
@@ -38,10 +38,16 @@ from amdsync.store.patients import DynamoPatients
 from amdsync.store.queue import SqsDeadLetters, SqsJobQueue
 from amdsync.store.rate_buckets import DynamoRateBuckets
 from amdsync.store.token_cache import DynamoTokenCache
+from amdsync.store.webhooks import DynamoWebhooks, SqsWebhookQueue
 from amdsync.sync.amd_adapter import AdvancedMDAdapter, CountingMetrics
 from amdsync.sync.amd_patient_adapter import AdvancedMDPatients
 from amdsync.sync.context import SyncContext
 from amdsync.sync.metrics import MetricsSink
+from amdsync.sync.ports import ChangeFeed, ConflictStore, SyncLogs
+from amdsync.sync.webhook_emitters import ConflictsWithWebhooks, FeedWithWebhooks, LogsWithWebhooks
+from amdsync.sync.webhook_guard import UrlGuard
+from amdsync.sync.webhook_signing import HttpxSender
+from amdsync.sync.webhooks import WebhookDeliverer, WebhookPublisher, WebhookServices
 from amdsync.web.views import BudgetView, ConnectionInfo, ConnectionReport, LookupItem
 
 DEFAULT_CONFIRM_METHOD = "1"
@@ -180,6 +186,11 @@ class Services:
         adapter = AdvancedMDAdapter(
             self.amd, self.counter, os.environ.get("AMD_CONFIRM_METHOD_ID", DEFAULT_CONFIRM_METHOD)
         )
+        feed, logs, conflicts = self._announcing_stores(
+            DynamoChangeFeed(state, practice),
+            DynamoSyncLogs(self._table(self.settings.logs_table), practice),
+            DynamoConflicts(state, practice),
+        )
         return SyncContext(
             practice=practice,
             timezone=ZoneInfo(self.settings.practice_timezone),
@@ -188,9 +199,9 @@ class Services:
             patients=DynamoPatients(state, practice),
             settings=DynamoSettings(state, practice),
             mappings=DynamoMappings(state, practice),
-            conflicts=DynamoConflicts(state, practice),
-            feed=DynamoChangeFeed(state, practice),
-            logs=DynamoSyncLogs(self._table(self.settings.logs_table), practice),
+            conflicts=conflicts,
+            feed=feed,
+            logs=logs,
             audit=DynamoAuditTrail(self._table(self.settings.audit_table), practice),
             watermark=DynamoWatermark(control, practice),
             leases=DynamoLeases(control, practice),
@@ -205,6 +216,25 @@ class Services:
 
     def amd_admin(self) -> AmdAdminService:
         return AmdAdminService(self)
+
+    def _announcing_stores(
+        self, feed: ChangeFeed, logs: SyncLogs, conflicts: ConflictStore
+    ) -> tuple[ChangeFeed, SyncLogs, ConflictStore]:
+        """The stores whose writes raise webhook events, when a webhook queue is configured."""
+        queue_url = self.settings.webhook_queue_url
+        if not queue_url:
+            return feed, logs, conflicts
+        store = DynamoWebhooks(self._table(self.settings.sync_table), self.practice)
+        queue = SqsWebhookQueue(self._sqs, queue_url)
+        publisher = WebhookPublisher(store, queue, self.clock, self.metrics)
+        return (
+            FeedWithWebhooks(feed, publisher),
+            LogsWithWebhooks(logs, publisher),
+            ConflictsWithWebhooks(conflicts, publisher),
+        )
+
+    def webhooks(self) -> WebhookServices:
+        return webhook_services(self.settings, self._dynamodb, self.clock, self.metrics)
 
 
 class AmdAdminService:
@@ -276,3 +306,13 @@ def _plain(exc: AmdError) -> str:
         "AMD_AUTH_FAILED": "AdvancedMD refused the username, password or office key.",
         "AMD_ACCESS_DENIED": "The AdvancedMD user lacks a permission (it needs the API role).",
     }.get(exc.error_code, f"AdvancedMD could not be reached or refused the check ({exc.meaning}).")
+
+
+def webhook_services(
+    settings: TableSettings, dynamodb: Any, clock: Clock, metrics: MetricsSink
+) -> WebhookServices:
+    """Subscriptions, guard and sender, for the API (CRUD, test ping) and the delivery function."""
+    store = DynamoWebhooks(dynamodb.Table(settings.sync_table), settings.practice_id)
+    guard = UrlGuard.from_setting(settings.insecure_webhook_hosts)
+    deliverer = WebhookDeliverer(store, HttpxSender(), guard, clock, metrics)
+    return WebhookServices(store=store, guard=guard, deliverer=deliverer, clock=clock)

@@ -35,6 +35,17 @@ class TableSettings(FunctionSettings):
     audit_table: str = Field(alias="AUDIT_TABLE")
     cache_table: str = Field(alias="CACHE_TABLE")
     control_table: str = Field(alias="CONTROL_TABLE")
+    # Signed webhooks (SPEC §9.4): the FIFO queue events are published to (unset: none are),
+    # and the hosts exempt from the SSRF guard's https-and-public-address rule, comma-separated
+    # (empty when deployed; the local stack's test receivers on 127.0.0.1).
+    webhook_queue_url: str | None = Field(default=None, alias="WEBHOOK_QUEUE_URL")
+    webhook_insecure_hosts: str = Field(
+        default="", alias="WEBHOOK_INSECURE_HOSTS", pattern=r"^([a-z0-9.:-]+(,[a-z0-9.:-]+)*)?$"
+    )
+
+    @property
+    def insecure_webhook_hosts(self) -> tuple[str, ...]:
+        return tuple(h for h in self.webhook_insecure_hosts.split(",") if h)
 
 
 class AmdSettings(TableSettings):
@@ -65,6 +76,10 @@ class ApiSettings(AmdSettings):
 
 class WorkerSettings(AmdSettings):
     sync_dlq_url: str = Field(alias="SYNC_DLQ_URL")
+
+
+class WebhookDeliverySettings(TableSettings):
+    webhook_queue_url: str = Field(alias="WEBHOOK_QUEUE_URL")
 
 
 class PullSettings(AmdSettings):

@@ -54,6 +54,8 @@ def _api_environment() -> dict[str, str]:
             "ROLE_CLAIM": "roles",
             "AMD_PARTNER_LOGIN_URL": "https://partnerlogin.example.invalid/practicemanager/xmlrpc/processrequest.aspx",
             "SYNC_QUEUE_URL": "https://sqs.us-west-2.amazonaws.com/123456789012/amdsync.fifo",
+            "WEBHOOK_QUEUE_URL": "https://sqs.us-west-2.amazonaws.com/123456789012/hooks.fifo",
+            "WEBHOOK_INSECURE_HOSTS": "",
             "AWS_REGION": "us-west-2",
             "AWS_DEFAULT_REGION": "us-west-2",
             "AWS_LAMBDA_FUNCTION_NAME": "amdsync-api-dev",

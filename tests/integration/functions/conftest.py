@@ -18,6 +18,7 @@ LOGICAL_IDS = {
     "sync_worker": "SyncWorkerFunction",
     "pull": "PullFunction",
     "weekly_report": "WeeklyReportFunction",
+    "webhook_delivery": "WebhookDeliveryFunction",
 }
 
 

@@ -34,6 +34,17 @@ def test_worker_reports_only_the_poison_message_as_failed(aws: AwsHarness) -> No
     assert response == {"batchItemFailures": [{"itemIdentifier": "msg-0002"}]}
 
 
+def test_webhook_delivery_acknowledges_a_deleted_subscriptions_event_and_fails_poison(
+    aws: AwsHarness,
+) -> None:
+    delivery = aws.load("webhook_delivery")
+    event = load_event("webhook_delivery/batch-with-poison.json")
+    response = delivery.lambda_handler(event, FakeLambdaContext())
+    # wh-gone does not exist: nothing to send, acknowledged. The poison body is reported as
+    # failed (the queue's redrive moves it to the DLQ).
+    assert response == {"batchItemFailures": [{"itemIdentifier": "msg-0002"}]}
+
+
 def test_pull_bootstraps_from_the_simulator(
     aws: AwsHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:

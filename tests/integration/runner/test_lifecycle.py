@@ -54,9 +54,10 @@ def test_full_stack_starts_serves_and_stops_without_orphans() -> None:
             "BackgroundWorkerFunction",
             "PullFunction",
             "WeeklyReportFunction",
+            "WebhookDeliveryFunction",
         }
         pids = stack.child_pids()
-        assert len(pids) == 5 + (1 if simulator_available() else 0)
+        assert len(pids) == 6 + (1 if simulator_available() else 0)
         assert all(alive(pid) for pid in pids)
         # One process per function: Powertools singletons cannot leak across functions.
         assert len(set(pids)) == len(pids)

@@ -86,7 +86,13 @@ def test_queues_are_fifo_and_both_lanes_redrive_to_the_dlq(created: Any) -> None
         logical_id: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
         for logical_id, url in resources.queues.items()
     }
-    assert set(attributes) == {"SyncQueue", "BackgroundQueue", "SyncDeadLetterQueue"}
+    assert set(attributes) == {
+        "SyncQueue",
+        "BackgroundQueue",
+        "SyncDeadLetterQueue",
+        "WebhookQueue",
+        "WebhookDeadLetterQueue",
+    }
     queue, dlq = attributes["SyncQueue"], attributes["SyncDeadLetterQueue"]
     assert queue["QueueArn"].endswith(":amdsync-sync-dev.fifo")
     assert dlq["QueueArn"].endswith(":amdsync-sync-dlq-dev.fifo")
@@ -148,6 +154,7 @@ def test_each_function_gets_the_environment_it_would_get_in_aws(
         "BackgroundWorkerFunction",
         "PullFunction",
         "WeeklyReportFunction",
+        "WebhookDeliveryFunction",
     }
     services = set()
     for spec in functions.values():
@@ -156,6 +163,7 @@ def test_each_function_gets_the_environment_it_would_get_in_aws(
         assert env["LOGS_TABLE"] == "amdsync-sync-logs-dev"
         assert env["SYNC_QUEUE_URL"] == resources.queues["SyncQueue"]
         assert env["SYNC_DLQ_URL"] == resources.queues["SyncDeadLetterQueue"]
+        assert env["WEBHOOK_QUEUE_URL"] == resources.queues["WebhookQueue"]
         assert env["ALARM_TOPIC_ARN"] == resources.topics["AlarmTopic"]
         assert env["AMD_SECRET_NAME"] == "amdsync/amd-credentials"
         assert env["AMD_PARTNER_LOGIN_URL"] == SIM_LOGIN
@@ -170,6 +178,7 @@ def test_each_function_gets_the_environment_it_would_get_in_aws(
         "amdsync-background-worker",
         "amdsync-pull",
         "amdsync-weekly-report",
+        "amdsync-webhook-delivery",
     }
     worker = functions["SyncWorkerFunction"]
     assert worker.timeout_seconds == 60

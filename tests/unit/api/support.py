@@ -10,11 +10,15 @@ from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
+from amdsync.sync.webhook_guard import UrlGuard
+from amdsync.sync.webhook_signing import Sender, SendResult
+from amdsync.sync.webhooks import WebhookDeliverer, WebhookServices
 from amdsync.web.resolver import create_resolver
 from amdsync.web.routes import API_ROUTES, BASE_PATH, RouteSpec
 from amdsync.web.views import BudgetView, ConnectionInfo, ConnectionReport, LookupItem
 from tests.fakes import FACILITIES, PRACTICE, PROVIDERS, World, build_world
 from tests.fakes.failures import FaultPlan
+from tests.fakes.webhooks import MemoryWebhookStore, fake_resolve
 from tests.lambda_support import FakeLambdaContext
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "code"}
@@ -51,10 +55,27 @@ class FakeAmdAdmin:
         return f"https://amd.invalid/visits/{visit_id}"
 
 
+class SenderNotAllowed:
+    """Unit tests have no network: a test ping here is a bug in the test."""
+
+    def send(self, url: str, headers: dict[str, str], body: bytes) -> SendResult:
+        raise AssertionError("no HTTP in unit tests")
+
+
+def fake_webhook_services(world: World, sender: Sender | None = None) -> WebhookServices:
+    store = MemoryWebhookStore()
+    guard = UrlGuard(resolve=fake_resolve)
+    deliverer = WebhookDeliverer(
+        store, sender or SenderNotAllowed(), guard, world.clock, world.metrics
+    )
+    return WebhookServices(store=store, guard=guard, deliverer=deliverer, clock=world.clock)
+
+
 @dataclass
 class FakeApiServices:
     world: World = field(default_factory=build_world)
     admin: FakeAmdAdmin = field(default_factory=FakeAmdAdmin)
+    hooks: WebhookServices | None = None
 
     @property
     def practice(self) -> str:
@@ -65,6 +86,11 @@ class FakeApiServices:
 
     def amd_admin(self) -> FakeAmdAdmin:
         return self.admin
+
+    def webhooks(self) -> WebhookServices:
+        if self.hooks is None:
+            self.hooks = fake_webhook_services(self.world)
+        return self.hooks
 
 
 def claims(roles: Any, practice: str | None = PRACTICE, sub: str = "user-1") -> dict[str, Any]:

@@ -17,7 +17,7 @@ from tests.unit.api.support import Api, Reply, claims
 
 ROLES = [role.value for role in Role]
 # On fake data an allowed call succeeds or finds nothing (e.g. a patient never registered).
-ALLOWED_OUTCOMES = (200, 202, 404)
+ALLOWED_OUTCOMES = (200, 201, 202, 204, 404)
 # How API Gateway's JWT authorizer passes an array claim, and how other issuers/local tokens do.
 ROLE_FORMS = {
     "flattened": lambda roles: "[" + " ".join(roles) + "]",

@@ -72,6 +72,7 @@ PAGES: dict[str, Page] = {
     "conflicts": Page("conflicts.html", "Conflicts", "admin"),
     "mappings": Page("mappings.html", "Mappings", "admin"),
     "settings": Page("settings.html", "Settings", "admin"),
+    "webhooks": Page("webhooks.html", "Webhooks", "admin"),
     "demo-ehr": Page("demo_ehr.html", "Demo EHR scheduler", "everyone"),
 }
 WIDGETS: dict[str, Page] = {
@@ -80,7 +81,7 @@ WIDGETS: dict[str, Page] = {
     "badge": Page("widget_badge.html", "Sync badge", "provider"),
 }
 NAV = [("dashboard", "Dashboard"), ("conflicts", "Conflicts"), ("mappings", "Mappings")]
-NAV += [("settings", "Settings")]
+NAV += [("settings", "Settings"), ("webhooks", "Webhooks")]
 
 
 def frame_ancestors(raw: str | None = None) -> list[str]:

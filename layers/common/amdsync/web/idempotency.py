@@ -51,6 +51,9 @@ MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_KEY_LENGTH = 255
 EXPIRES_AFTER_SECONDS = 24 * 3600
 KEY_PREFIX = "api"
+# Routes whose answer must never be stored: creating a webhook answers its signing secret once
+# (SPEC §9.4); a PUT is idempotent by itself (a repeat replaces, answering 200 without it).
+UNSTORED_ROUTES = frozenset({"PUT /api/advancedmd/webhooks/{webhookId}"})
 
 PersistenceFactory = Callable[[], "BasePersistenceLayer"]
 Middleware = Callable[[APIGatewayHttpResolver, NextMiddleware], Response[Any]]
@@ -101,6 +104,9 @@ def idempotency_middleware(
         event = app.current_event
         key = event.headers.get(HEADER)
         if event.http_method.upper() not in MUTATING_METHODS or key is None:
+            return next_middleware(app)
+        if str(event.raw_event.get("routeKey")) in UNSTORED_ROUTES:
+            _checked(key)
             return next_middleware(app)
         request = {
             "caller": _subject(event.raw_event),

@@ -74,6 +74,12 @@ API_ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec("GET", "/openapi.json", None),
     # What the admin UI's "Sync all patients" button calls (one request, not one per patient).
     RouteSpec("POST", "/patients/sync-all", BILLING_PLUS),
+    # Signed webhooks (SPEC §9.4; web/api_webhooks.py).
+    RouteSpec("GET", "/webhooks", ADMIN_ONLY),
+    RouteSpec("PUT", "/webhooks/{webhookId}", ADMIN_ONLY),
+    RouteSpec("DELETE", "/webhooks/{webhookId}", ADMIN_ONLY),
+    RouteSpec("GET", "/webhooks/{webhookId}/deliveries", ADMIN_ONLY),
+    RouteSpec("POST", "/webhooks/{webhookId}/test", ADMIN_ONLY),
     # The admin UI and the embeddable widgets (web/api_ui.py): HTML shells and static assets
     # that hold no data; their script calls the routes above with the user's bearer token.
     RouteSpec("GET", "/ui/{page}", None, documented=False),

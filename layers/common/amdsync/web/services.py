@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from amdsync.sync.context import SyncContext
+from amdsync.sync.webhooks import WebhookServices
 from amdsync.web.views import BudgetView, ConnectionInfo, ConnectionReport, LookupItem
 
 
@@ -26,3 +27,4 @@ class ApiServices(Protocol):
 
     def context(self) -> SyncContext: ...
     def amd_admin(self) -> AmdAdmin: ...
+    def webhooks(self) -> WebhookServices: ...

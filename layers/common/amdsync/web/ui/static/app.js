@@ -1402,4 +1402,10 @@
 
   initChrome();
   if (INIT[page]) INIT[page]();
+
+  // Helpers for the pages with scripts of their own (webhooks.js), loaded after this one.
+  window.amdsync = {
+    $: $, el: el, clear: clear, show: show, say: say, busy: busy, explain: explain, guard: guard,
+    when: when, duration: duration, statusBadge: statusBadge, withButton: withButton, api: api,
+  };
 })();

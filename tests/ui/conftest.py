@@ -30,7 +30,6 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
 from local.runner.stack import LocalStack, StackConfig
-from local.runner.tokens import dev_tokens
 from tests.lambda_support import REPO
 
 CHROMIUM = "/usr/bin/chromium"
@@ -213,7 +212,7 @@ def world() -> Iterator[UiWorld]:
     )
     stack = LocalStack(config).start()
     try:
-        ui = UiWorld(stack, dev_tokens(config.jwt))
+        ui = UiWorld(stack, stack.tokens)
         _seed(ui)
         yield ui
     finally:

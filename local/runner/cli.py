@@ -66,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         start_simulator=not args.no_sim,
         clock=clock,
         run_scheduler=not args.no_scheduler,
+        # Local development: the sign-in page also takes a pasted token (SPEC §9.5).
+        function_environment={"UI_TOKEN_PASTE": "true"},
     )
     stopping = threading.Event()
 

@@ -154,7 +154,8 @@ def _public_clients_with_pkce() -> None:
 def issuer_app(users: Mapping[str, Mapping[str, Any]], lifetime: timedelta) -> flask.Flask:
     """The provider's WSGI app: `users` maps each predefined subject to its claims."""
     _public_clients_with_pkce()
-    app = flask.Flask("amdsync-local-issuer")
+    # Named like the package's own app: Flask finds the package's page templates by it.
+    app = flask.Flask(mock_app.__name__)
     app.config["OAUTH2_ACCESS_TOKEN_GENERATOR"] = _ClaimsInAccessTokens(
         lifetime
     ).access_token_generator

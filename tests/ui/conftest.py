@@ -207,7 +207,8 @@ def world() -> Iterator[UiWorld]:
         # login a minute, which would make the API wait past its timeout. Only the login
         # budget is widened; every tier keeps PROTOCOL §6's limits.
         function_environment={
-            "AMD_RATE_LIMITS_JSON": json.dumps({"LOGIN": {"peak": 60, "off_peak": 60}})
+            "AMD_RATE_LIMITS_JSON": json.dumps({"LOGIN": {"peak": 60, "off_peak": 60}}),
+            "UI_TOKEN_PASTE": "true",  # the paste tests; the issuer walk uses the issuer
         },
     )
     stack = LocalStack(config).start()

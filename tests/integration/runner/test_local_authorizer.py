@@ -30,6 +30,7 @@ from local.runner.tokens import (
     register_user,
     sign_in,
 )
+from local.runner.tokens import main as tokens_main
 
 BASE = "/api/advancedmd"
 ROUTE = HttpRoute("GET", f"{BASE}/things/{{thingId}}", public=False, function="Echo")
@@ -161,8 +162,10 @@ def test_garbage_a_missing_token_and_no_bearer_scheme_are_refused(issuer: LocalI
     assert_refused(front, None)
     assert_refused(front, "not-a-jwt")
     good = sign_in(issuer.url, "dev-admin")["access_token"]
-    gateway_status = front_for(issuer.url)
-    assert gateway_status(good)[0] == 200
+    authorizer = JwtAuthorizer(JwtSettings(issuer=issuer.url, audience=DEV_CLIENT_ID))
+    assert authorizer.authorize(f"Bearer {good}") is not None
+    assert authorizer.authorize(good) is None  # the scheme is required
+    assert authorizer.authorize(f"Basic {good}") is None
 
 
 class _OwnKeys:
@@ -231,3 +234,18 @@ def test_a_public_client_refreshes_into_a_token_the_authorizer_accepts(
     assert token != first["access_token"]
     status, claims = front_for(issuer.url)(token)
     assert (status, claims["roles"], claims["sub"]) == (200, "[billing]", "dev-billing")
+
+
+def test_the_tokens_command_prints_one_export_per_role_from_the_running_issuer(
+    issuer: LocalIssuer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tokens_main(["--issuer", issuer.url])
+    lines = capsys.readouterr().out.splitlines()
+    exports = dict(line.split("=", 1) for line in lines)
+    assert list(exports) == [
+        f"export AMDSYNC_TOKEN_{role}" for role in ("ADMIN", "BILLING", "PROVIDER", "EHR")
+    ]
+    front = front_for(issuer.url)
+    for name, token in exports.items():
+        status, claims = front(token)
+        assert (status, claims["roles"]) == (200, f"[{name.rsplit('_', 1)[1].lower()}]")

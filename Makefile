@@ -83,11 +83,13 @@ build: setup ## sam build (arm64 layer + functions) into .aws-sam/
 API_PORT ?= 3000
 MOTO_PORT ?= 5000
 SIM_PORT ?= 4000
+ISSUER_PORT ?= 9400
 
 # `.local/cli.env`: `. .local/cli.env` points the amdsync CLI at the running stack (README).
-run: setup ## Start the local stack (moto, AMD simulator, handlers, queue, schedules)
+# Only the dev venv: the SAM CLI venv is for `make build`/`make validate`/`make test`.
+run: $(VENV)/.installed ## Start the local stack (moto, AMD simulator, OIDC issuer, handlers, queue, schedules)
 	$(PY) -m local.runner --api-port $(API_PORT) --moto-port $(MOTO_PORT) --sim-port $(SIM_PORT) \
-		--cli-env .local/cli.env
+		--issuer-port $(ISSUER_PORT) --cli-env .local/cli.env
 
 # Read-only (four GETs). The token goes through the environment, never onto a command line.
 smoke: $(VENV)/.installed ## Check a running stack: make smoke API=<ApiBaseUrl> TOKEN=<admin jwt>

@@ -25,10 +25,8 @@ import httpx
 from local.amdsim.app import Simulator
 from local.amdsim.handle import SimHandle
 from local.amdsim.server import start_server
-from local.runner.jwt_authorizer import JwtSettings
 from local.runner.lambda_environment import lambda_environment
 from local.runner.stack import LocalStack, StackConfig
-from local.runner.tokens import dev_tokens
 from tests.reliability.world import (
     Product,
     Slots,
@@ -111,7 +109,7 @@ def running_stack(
         )
         os.environ.update(env)
         sim.admin.config(**SIM_WIDE)
-        yield RunningStack(stack, sim, dev_tokens(JwtSettings()), stack.api_base_url)
+        yield RunningStack(stack, sim, stack.tokens, stack.api_base_url)
     finally:
         os.dup2(saved_fds[0], 1)
         os.dup2(saved_fds[1], 2)

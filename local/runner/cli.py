@@ -1,8 +1,9 @@
 """`python -m local.runner`: start the local stack, print where everything is, then `ready`.
 
 Ctrl-C or SIGTERM stops every part and child process. Output lines (for people and scripts):
-`api http://…/api/advancedmd`, `amdsim http://…` (or a note), `moto http://…`, one
-`export AMDSYNC_TOKEN_<ROLE>=…` per dev role, with `--cli-env PATH` also `cli-env <absolute
+`api http://…/api/advancedmd`, `amdsim http://…` (or a note), `moto http://…`, `issuer http://…`
+(the local OIDC issuer), one `export AMDSYNC_TOKEN_<ROLE>=…` per dev role (an access token from
+that issuer), with `--cli-env PATH` also `cli-env <absolute
 path>` (the file of export lines that point the `amdsync` CLI at this stack; removed on stop),
 then `ready`.
 """
@@ -21,7 +22,7 @@ from local.runner.cli_env import remove_cli_env, write_cli_env
 from local.runner.clock import Clock, ScaledClock, SystemClock
 from local.runner.seed import seed_demo_data
 from local.runner.stack import LocalStack, StackConfig
-from local.runner.tokens import dev_tokens, export_lines
+from local.runner.tokens import export_lines
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -30,6 +31,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--api-port", type=int, default=3000)
     parser.add_argument("--moto-port", type=int, default=5000)
     parser.add_argument("--sim-port", type=int, default=4000)
+    parser.add_argument("--issuer-port", type=int, default=9400, help="the local OIDC issuer")
     parser.add_argument("--no-sim", action="store_true", help="do not start local/amdsim")
     parser.add_argument(
         "--fast-clock",
@@ -60,9 +62,12 @@ def main(argv: list[str] | None = None) -> int:
         api_port=args.api_port,
         moto_port=args.moto_port,
         sim_port=args.sim_port,
+        issuer_port=args.issuer_port,
         start_simulator=not args.no_sim,
         clock=clock,
         run_scheduler=not args.no_scheduler,
+        # Local development: the sign-in page also takes a pasted token (SPEC §9.5).
+        function_environment={"UI_TOKEN_PASTE": "true"},
     )
     stopping = threading.Event()
 
@@ -100,7 +105,9 @@ def announce(stack: LocalStack, cli_env: Path | None = None) -> None:
         lines.append("amdsim not running (--no-sim or local.amdsim not importable)")
     lines.append(f"moto {stack.moto.url}")
     lines.extend(f"note {note}" for note in stack.notes)
-    lines.extend(export_lines(dev_tokens(stack.config.jwt)))
+    assert stack.issuer is not None
+    lines.append(f"issuer {stack.issuer.url}")
+    lines.extend(export_lines(stack.tokens))
     if cli_env is not None:
         lines.append(f"cli-env {cli_env}")
     lines.append("ready")

@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from local.runner.api_client import AmdsyncApi, SimAdmin
-from local.runner.tokens import dev_tokens
 
 if TYPE_CHECKING:
     from local.runner.stack import LocalStack
@@ -284,7 +283,7 @@ def practice_zone(stack: LocalStack) -> str:
 
 
 def api_for(stack: LocalStack) -> AmdsyncApi:
-    return AmdsyncApi(stack.api_base_url, dev_tokens(stack.config.jwt))
+    return AmdsyncApi(stack.api_base_url, stack.tokens)
 
 
 def seed_demo_data(

@@ -1,11 +1,12 @@
-"""The local stack, composed: moto → simulator → resources → function pools → HTTP front →
-SQS pollers → scheduler. One place shows what talks to what; `stop()` undoes it in reverse.
+"""The local stack, composed: moto → simulator → OIDC issuer → resources → function pools →
+HTTP front → SQS pollers → scheduler. One place shows what talks to what; `stop()` undoes it
+in reverse.
 
 Only endpoints, clocks and secrets differ from AWS, and all of them are configuration: the AMD
 partner-login URL is the template's own `AmdPartnerLoginUrl` parameter pointed at the simulator,
-the JWT issuer/audience are the `OidcIssuer`/`OidcAudience` parameters, the webhook receivers
-allowed on the loopback host the `WebhookInsecureHosts` parameter, and the functions reach
-moto through `AWS_ENDPOINT_URL`.
+the JWT issuer/audience are the `OidcIssuer`/`OidcAudience` parameters pointed at the local OIDC
+issuer (local/runner/oidc_issuer.py), the webhook receivers allowed on the loopback host the
+`WebhookInsecureHosts` parameter, and the functions reach moto through `AWS_ENDPOINT_URL`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import math
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +30,13 @@ from local.runner.httpapi_events import RouteTable
 from local.runner.jwt_authorizer import JwtAuthorizer, JwtSettings
 from local.runner.lambda_environment import lambda_environment
 from local.runner.moto_endpoint import MotoEndpoint
+from local.runner.oidc_issuer import DEFAULT_LIFETIME, LocalIssuer
 from local.runner.resources import LocalResources, create_resources
 from local.runner.scheduler import Scheduler
 from local.runner.simulator import PARTNER_LOGIN_PATH, SimulatorProcess, simulator_available
 from local.runner.sqs_poller import PollerSettings, SqsEventSourcePoller
 from local.runner.template import TEMPLATE_PATH, Template
+from local.runner.tokens import DEV_CLIENT_ID, dev_tokens, dev_users
 
 LOG = logging.getLogger("local.runner")
 BASE_PATH = "/api/advancedmd"
@@ -45,7 +50,9 @@ class StackConfig:
     sim_port: int = 4000
     start_simulator: bool = True
     clock: Clock = field(default_factory=SystemClock)
-    jwt: JwtSettings = field(default_factory=JwtSettings)
+    issuer_port: int = 0  # the local OIDC issuer (make run: 9400); 0 picks a free port
+    audience: str = DEV_CLIENT_ID  # the OidcAudience parameter: the clients' id at the issuer
+    token_lifetime: timedelta = DEFAULT_LIFETIME  # of the tokens the issuer signs in with
     template_path: Path = TEMPLATE_PATH
     parameter_overrides: dict[str, str] = field(default_factory=dict)
     # Webhook receivers the local functions may call over http on a loopback address (the
@@ -74,6 +81,7 @@ class LocalStack:
     config: StackConfig = field(default_factory=StackConfig)
     moto: MotoEndpoint | None = None
     simulator: SimulatorProcess | None = None
+    issuer: LocalIssuer | None = None
     resources: LocalResources | None = None
     functions: dict[str, FunctionSpec] = field(default_factory=dict)
     pools: dict[str, FunctionPool] = field(default_factory=dict)
@@ -85,6 +93,17 @@ class LocalStack:
     @property
     def api_base_url(self) -> str:
         return (self.http.url if self.http else "") + BASE_PATH
+
+    @property
+    def jwt(self) -> JwtSettings:
+        """What the local authorizer trusts (the started issuer and the configured audience)."""
+        assert self.issuer is not None, "the stack is not started"
+        return JwtSettings(issuer=self.issuer.url, audience=self.config.audience)
+
+    @cached_property
+    def tokens(self) -> dict[str, str]:
+        """One access token per development role, signed in at the local issuer (once)."""
+        return dev_tokens(self.jwt.issuer, self.config.audience)
 
     def start(self) -> LocalStack:
         try:
@@ -103,12 +122,15 @@ class LocalStack:
             login_url = self.simulator.partner_login_url
         elif config.start_simulator:
             self.notes.append("local.amdsim is not importable: running without the simulator")
+        self.issuer = LocalIssuer(
+            dev_users(), config.host, config.issuer_port, config.token_lifetime
+        ).start()
         template = Template.load(config.template_path)
         parameters = template.parameter_values(
             {
-                "OidcIssuer": config.jwt.issuer,
-                "OidcAudience": config.jwt.audience,
-                # The local tokens carry their roles in `roles` (local/runner/tokens.py).
+                "OidcIssuer": self.jwt.issuer,
+                "OidcAudience": self.jwt.audience,
+                # The local issuer's tokens carry their roles in `roles` (oidc_issuer.py).
                 "RoleClaim": "roles",
                 "AmdPartnerLoginUrl": login_url,
                 "WebhookInsecureHosts": config.webhook_insecure_hosts,
@@ -162,7 +184,7 @@ class LocalStack:
         routes = RouteTable(route for spec in self.functions.values() for route in spec.routes)
         gateway = ApiGateway(
             routes,
-            JwtAuthorizer(self.config.jwt),
+            JwtAuthorizer(self.jwt),
             self.invoke,
             ApiGatewaySettings(base_path=BASE_PATH, stage=stage),
         )
@@ -212,7 +234,7 @@ class LocalStack:
         for poller in self.pollers:
             poller.request_stop()  # an in-flight batch ends when its function's pool stops
         steps: list[Any] = [self.scheduler, self.http, *self.pools.values(), *self.pollers]
-        steps += [self.simulator, self.moto]
+        steps += [self.issuer, self.simulator, self.moto]
         for part in steps:
             if part is None:
                 continue
@@ -221,6 +243,8 @@ class LocalStack:
             except Exception:
                 LOG.exception("stopping %s failed", type(part).__name__)
         self.scheduler, self.http, self.simulator, self.moto = None, None, None, None
+        self.issuer = None
+        self.__dict__.pop("tokens", None)
         self.pollers.clear()
         self.pools.clear()
 

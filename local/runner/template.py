@@ -2,8 +2,9 @@
 
 The runner builds everything from the template so the local shape cannot drift from the deployed
 one. Only what the template needs is supported: `Ref` (parameters, pseudo parameters and
-resources created so far), `Fn::Sub`, `Fn::GetAtt`, `Fn::Join`, and the condition functions
-`Fn::Not`/`Fn::Equals`/`Fn::And`/`Fn::Or`/`Condition`. Anything else raises, naming it.
+resources created so far), `Fn::Sub`, `Fn::GetAtt`, `Fn::Join`, `Fn::If`, `Fn::Select`, and the
+condition functions `Fn::Not`/`Fn::Equals`/`Fn::And`/`Fn::Or`/`Condition`. Anything else
+raises, naming it.
 """
 
 from __future__ import annotations
@@ -154,6 +155,14 @@ class Resolver:
         if key == "Fn::Join":
             separator, items = arg
             return str(separator).join(str(item) for item in self.resolve(items))
+        if key == "Fn::If":  # only the branch taken is resolved, as CloudFormation does
+            name, when_true, when_false = arg
+            return self.resolve(when_true if self.condition_holds(str(name)) else when_false)  # type: ignore[no-any-return]
+        if key == "Fn::Select":
+            index, items = arg
+            chosen = self.resolve(items)
+            listed = chosen.split(",") if isinstance(chosen, str) else list(chosen)
+            return str(listed[int(index)])
         raise TemplateError(f"unsupported intrinsic {key}")
 
     def _sub(self, arg: Any) -> str:

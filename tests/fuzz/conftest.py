@@ -12,9 +12,7 @@ import schemathesis
 
 from bench.stack_bench import SIM_WIDE, WIDE_LIMITS
 from local.amdsim.handle import SimHandle
-from local.runner.jwt_authorizer import JwtSettings
 from local.runner.stack import LocalStack, StackConfig
-from local.runner.tokens import dev_tokens
 from tests.reliability.conftest import pytest_collection_modifyitems, pytest_configure
 from tests.reliability.world import ROOT_OPENAPI, forget_cached_clients
 
@@ -44,7 +42,7 @@ def api_stack(amd_sim_server: SimHandle) -> Iterator[LocalStack]:
     try:
         # The first pull bootstraps (GETDATEVISITS day by day): done once here, not inside a
         # fuzzed request's timeout.
-        token = dev_tokens(JwtSettings())["billing"]
+        token = stack.tokens["billing"]
         reply = httpx.post(
             f"{stack.api_base_url}/appointments/pull-updates",
             headers={"Authorization": f"Bearer {token}"},
@@ -66,5 +64,5 @@ def api_schema(api_stack: LocalStack) -> Any:
 
 
 @pytest.fixture(scope="module")
-def tokens() -> dict[str, str]:
-    return dev_tokens(JwtSettings())
+def tokens(api_stack: LocalStack) -> dict[str, str]:
+    return api_stack.tokens

@@ -30,7 +30,6 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
 from local.runner.stack import LocalStack, StackConfig
-from local.runner.tokens import dev_tokens
 from tests.lambda_support import REPO
 
 CHROMIUM = "/usr/bin/chromium"
@@ -208,12 +207,13 @@ def world() -> Iterator[UiWorld]:
         # login a minute, which would make the API wait past its timeout. Only the login
         # budget is widened; every tier keeps PROTOCOL §6's limits.
         function_environment={
-            "AMD_RATE_LIMITS_JSON": json.dumps({"LOGIN": {"peak": 60, "off_peak": 60}})
+            "AMD_RATE_LIMITS_JSON": json.dumps({"LOGIN": {"peak": 60, "off_peak": 60}}),
+            "UI_TOKEN_PASTE": "true",  # the paste tests; the issuer walk uses the issuer
         },
     )
     stack = LocalStack(config).start()
     try:
-        ui = UiWorld(stack, dev_tokens(config.jwt))
+        ui = UiWorld(stack, stack.tokens)
         _seed(ui)
         yield ui
     finally:

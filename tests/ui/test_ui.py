@@ -11,11 +11,13 @@ import json
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
+from local.runner.jwt_authorizer import JwtAuthorizer
 from tests.ui.conftest import Opened, UiWorld, screenshot
 
 OpenPage = Callable[..., Opened]
@@ -40,7 +42,7 @@ def assert_accessible(page: Page) -> None:
 
 def sign_in_by_form(page: Page, token: str) -> None:
     page.get_by_role("textbox", name="Access token").fill(token)
-    page.get_by_role("button", name="Sign in").click()
+    page.locator("#sign-in-form").get_by_role("button", name="Sign in").click()
 
 
 # ---------------------------------------------------------------- headers, assets, routing
@@ -58,6 +60,8 @@ def test_shells_are_public_data_free_and_carry_a_strict_csp(world: UiWorld, path
     assert directives["style-src"] == ["'self'"]
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert directives["default-src"] == ["'none'"]
+    # The pages call the issuer (discovery, tokens) and nothing else off their origin.
+    assert directives["connect-src"] == ["'self'", world.stack.jwt.issuer]
     if path.startswith("/widgets/"):
         assert directives["frame-ancestors"] == ["'self'"]
     else:
@@ -117,6 +121,105 @@ def test_sign_in_page_stores_the_token_and_opens_the_dashboard(
     assert page.evaluate("sessionStorage.getItem('amdsync.token')") == world.tokens["admin"]
     assert "token" not in page.url
     opened.assert_clean()
+
+
+def test_issuer_sign_in_walk_as_billing_refreshes_silently_and_signs_out(
+    world: UiWorld, browser: Browser
+) -> None:
+    issuer = world.stack.jwt.issuer
+    sign_in_url = world.url("/ui/sign-in")
+    authorizer = JwtAuthorizer(world.stack.jwt)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.clock.install()  # real time flows; the test jumps it to the refresh
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        page.goto(sign_in_url)
+        assert_accessible(page)
+        screenshot(page, "sign-in.png")
+        # 1. Off to the issuer: authorization code + PKCE, state and nonce.
+        page.locator("#issuer-sign-in").click()
+        page.wait_for_url(f"{issuer}/oauth2/authorize?**")
+        query = parse_qs(urlsplit(page.url).query)
+        assert query["response_type"] == ["code"] and query["client_id"] == ["amdsync-local"]
+        assert query["redirect_uri"] == [sign_in_url]
+        assert query["code_challenge_method"] == ["S256"] and len(query["code_challenge"][0]) == 43
+        assert len(query["state"][0]) >= 32 and len(query["nonce"][0]) >= 32
+        screenshot(page, "sign-in-issuer.png")
+        # 2. Log in as the billing user; back on the UI, on the billing user's page.
+        page.get_by_role("button", name="dev-billing").click()
+        page.wait_for_url(re.compile(r"/ui/dashboard$"))
+        expect(page.locator("#whoami")).to_contain_text("dev-billing (billing)")
+        # Billing's page: the dashboard's manual sync (the figures are for administrators).
+        expect(page.get_by_role("button", name="Sync all patients")).to_be_enabled()
+        expect(page.locator("#page-message")).to_contain_text("signed in as billing")
+        first = page.evaluate("sessionStorage.getItem('amdsync.token')")
+        claims = authorizer.authorize(f"Bearer {first}")
+        assert claims is not None and claims["roles"] == "[billing]"
+        # Tokens in this tab's sessionStorage only: no cookies, no localStorage, no address.
+        assert page.evaluate("localStorage.length") == 0
+        assert context.cookies(world.base) == []
+        assert "code=" not in page.url and first not in page.url
+        screenshot(page, "signed-in-billing.png", full_page=False)
+        # 3. Silent refresh a minute before the 12 h token expires.
+        page.clock.fast_forward("11:59:30")
+        page.wait_for_function("old => sessionStorage.getItem('amdsync.token') !== old", arg=first)
+        fresh = page.evaluate("sessionStorage.getItem('amdsync.token')")
+        claims = authorizer.authorize(f"Bearer {fresh}")
+        assert claims is not None and claims["sub"] == "dev-billing"
+        # 4. Reloading the page keeps the session (the tab's sessionStorage).
+        page.reload()
+        expect(page.locator("#whoami")).to_contain_text("dev-billing (billing)")
+        expect(page.get_by_role("button", name="Sync all patients")).to_be_enabled()
+        # 5. Sign out: forgotten here, the session ended at the issuer, back to sign-in.
+        page.locator("#sign-out").click()
+        page.wait_for_url(f"{issuer}/oauth2/end_session?**")
+        query = parse_qs(urlsplit(page.url).query)
+        assert query["post_logout_redirect_uri"] == [sign_in_url]
+        assert query["id_token_hint"][0].count(".") == 2
+        screenshot(page, "sign-out-issuer.png")
+        page.get_by_role("button", name="End session").click()
+        page.wait_for_url(sign_in_url)
+        expect(page.locator("#whoami")).to_have_text("Not signed in")
+        stored = page.evaluate(
+            "['amdsync.token', 'amdsync.oidc', 'amdsync.oidc.pending']"
+            ".map(k => sessionStorage.getItem(k))"
+        )
+        assert stored == [None, None, None]
+        assert not errors, errors
+    finally:
+        context.close()
+
+
+# A reply from the issuer this tab did not ask for: another state, or an ID token for another
+# nonce (the tab's own record altered before the page reads the reply).
+TAMPER_NONCE = """
+if (location.search.indexOf("code=") >= 0) {
+  var p = JSON.parse(sessionStorage.getItem("amdsync.oidc.pending"));
+  p.nonce = "not-the-one-sent";
+  sessionStorage.setItem("amdsync.oidc.pending", JSON.stringify(p));
+}
+"""
+
+
+def test_issuer_replies_with_a_foreign_state_or_nonce_sign_nobody_in(
+    world: UiWorld, browser: Browser
+) -> None:
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(world.url("/ui/sign-in?code=stolen&state=forged"))
+        expect(page.locator("#page-message")).to_contain_text("doesn't belong to this tab")
+        assert page.url == world.url("/ui/sign-in")  # the code left the address bar
+        page.add_init_script(TAMPER_NONCE)
+        page.locator("#issuer-sign-in").click()
+        page.get_by_role("button", name="dev-billing").click()
+        page.wait_for_url(world.url("/ui/sign-in"))
+        expect(page.locator("#page-message")).to_contain_text("doesn't belong to this tab")
+        assert page.evaluate("sessionStorage.getItem('amdsync.token')") is None
+    finally:
+        context.close()
 
 
 def test_dashboard_shows_the_stacks_real_counts_and_logs(

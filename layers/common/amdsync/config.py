@@ -74,6 +74,37 @@ class ApiSettings(AmdSettings):
     role_claim: str = Field(default="cognito:groups", alias="ROLE_CLAIM")
 
 
+class UiSettings(FunctionSettings):
+    """How the admin UI signs people in (SPEC §9.5), served to its pages (web/api_ui.py)."""
+
+    # The OIDC issuer the HttpApi authorizer trusts; the UI discovers its endpoints from
+    # `<issuer>/.well-known/openid-configuration`. Unset: no issuer sign-in is offered.
+    oidc_issuer: str | None = Field(
+        default=None, alias="OIDC_ISSUER", pattern=r"^https?://[A-Za-z0-9.:-]+(/[\w.~%/-]*)?$"
+    )
+    # The UI's public client at the issuer (authorization code + PKCE, no secret).
+    oidc_client_id: str | None = Field(
+        default=None, alias="OIDC_CLIENT_ID", pattern=r"^[A-Za-z0-9._~-]{1,128}$"
+    )
+    # Where sign-out ends the issuer's session when discovery names no `end_session_endpoint`
+    # (Cognito: https://<domain>/logout).
+    oidc_logout_url: str | None = Field(
+        default=None, alias="OIDC_LOGOUT_URL", pattern=r"^https?://[A-Za-z0-9.:-]+(/[\w.~%/-]*)?$"
+    )
+    # A local-development switch: the sign-in page also takes a pasted token. Off when deployed.
+    ui_token_paste: bool = Field(default=False, alias="UI_TOKEN_PASTE")
+    role_claim: str = Field(default="roles", alias="ROLE_CLAIM")
+
+    @field_validator("oidc_issuer", "oidc_client_id", "oidc_logout_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def issuer_sign_in(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
+
+
 class WorkerSettings(AmdSettings):
     sync_dlq_url: str = Field(alias="SYNC_DLQ_URL")
 

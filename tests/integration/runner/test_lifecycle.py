@@ -9,8 +9,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+from local.runner.jwt_authorizer import JwtAuthorizer, JwtSettings
 from local.runner.simulator import simulator_available
 from local.runner.stack import LocalStack
+from local.runner.tokens import DEV_CLIENT_ID
 from tests.integration.runner.conftest import quiet_config
 
 REPO = Path(__file__).resolve().parents[3]
@@ -78,7 +80,7 @@ def test_the_entry_point_prints_urls_and_tokens_then_ready_and_stops_on_sigterm(
     command = [sys.executable, "-m", "local.runner", "--api-port", "0", "--moto-port", "0"]
     # Without the demo seed: this test is about the entry point, and `make run`'s seeded start
     # is timed on its own (README); under a loaded test machine the seed alone can take 40 s.
-    command += ["--sim-port", "0", "--fast-clock", "60", "--no-seed"]
+    command += ["--sim-port", "0", "--issuer-port", "0", "--fast-clock", "60", "--no-seed"]
     env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'layers' / 'common'}"}
     process = subprocess.Popen(
         command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
@@ -99,10 +101,16 @@ def test_the_entry_point_prints_urls_and_tokens_then_ready_and_stops_on_sigterm(
         assert api.startswith("api http://127.0.0.1:") and api.endswith("/api/advancedmd")
         assert any(line.startswith("moto http://127.0.0.1:") for line in lines)
         assert any(line.startswith("amdsim ") for line in lines)
-        exports = [line.split("=", 1)[0] for line in lines if line.startswith("export ")]
-        assert exports == [
+        exports = dict(line.split("=", 1) for line in lines if line.startswith("export "))
+        assert list(exports) == [
             f"export AMDSYNC_TOKEN_{r}" for r in ("ADMIN", "BILLING", "PROVIDER", "EHR")
         ]
+        # The tokens come from the printed issuer: its JWKS verifies them, RS256.
+        issuer = next(line for line in lines if line.startswith("issuer "))[len("issuer ") :]
+        assert issuer.startswith("http://127.0.0.1:")
+        authorizer = JwtAuthorizer(JwtSettings(issuer=issuer, audience=DEV_CLIENT_ID))
+        claims = authorizer.authorize("Bearer " + exports["export AMDSYNC_TOKEN_BILLING"])
+        assert claims is not None and claims["roles"] == "[billing]"
         assert not any(part == "demo" for line in lines for part in line.split())  # no password
         children = descendants(process.pid)
         assert len(children) >= 4

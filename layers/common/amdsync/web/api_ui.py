@@ -1,9 +1,11 @@
 """The admin UI and the embeddable widgets: data-free HTML shells and static assets.
 
 Browser navigation cannot send a bearer header, so these routes are public and carry no data at
-all: each page's script (`static/app.js`) calls the JSON API with the token the user pasted on
-the sign-in page (kept in `sessionStorage`), or that the embedding EHR handed a widget by
-`postMessage` or a `#token=` fragment. The API enforces the roles; the UI only explains them.
+all: each page's script (`static/app.js`) calls the JSON API with the access token the sign-in
+page got from the OIDC issuer (`static/oidc.js`: discovery, authorization code + PKCE, silent
+refresh, sign-out; kept in `sessionStorage`), or that the embedding EHR handed a widget by
+`postMessage` or a `#token=` fragment. Pasting a token is a local-development switch
+(`UI_TOKEN_PASTE`). The API enforces the roles; the UI only explains them.
 
 Every HTML response carries a strict Content-Security-Policy (scripts and styles from this
 origin only, no inline code), `nosniff`, `no-referrer` and HSTS (browsers ignore it over plain
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
@@ -30,6 +33,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field
 
 from amdsync.amd.lanes import BACKGROUND
+from amdsync.config import UiSettings, load_settings
 from amdsync.sync.intake import Intake
 from amdsync.web.context import services_of
 from amdsync.web.routes import BASE_PATH
@@ -40,7 +44,6 @@ UI_DIR = Path(__file__).parent / "ui"
 STATIC_DIR = UI_DIR / "static"
 TEMPLATE_DIR = UI_DIR / "templates"
 FRAME_ANCESTORS_ENV = "UI_FRAME_ANCESTORS"
-ROLE_CLAIM_ENV = "ROLE_CLAIM"
 SYNC_ALL_LIMIT = 500
 # Two years, subdomains too: API Gateway serves HTTPS only, so this only pins what is true.
 STRICT_TRANSPORT_SECURITY = "max-age=63072000; includeSubDomains"
@@ -93,15 +96,29 @@ def frame_ancestors(raw: str | None = None) -> list[str]:
     return sources or ["'self'"]
 
 
+def ui_settings() -> UiSettings:
+    return load_settings(UiSettings)
+
+
+def issuer_origin(settings: UiSettings) -> str | None:
+    """The issuer's origin, which the pages call for discovery and tokens (CSP connect-src)."""
+    if not settings.issuer_sign_in or settings.oidc_issuer is None:
+        return None
+    parts = urlsplit(settings.oidc_issuer)
+    origin = f"{parts.scheme}://{parts.netloc}".lower()
+    return origin if _SOURCE.match(origin) else None
+
+
 def content_security_policy(*, embeddable: bool, frames_self: bool = False) -> str:
     ancestors = " ".join(frame_ancestors()) if embeddable else "'none'"
     frame_src = "'self'" if frames_self else "'none'"
+    issuer = issuer_origin(ui_settings())
     directives = [
         "default-src 'none'",
         "script-src 'self'",
         "style-src 'self'",
         "img-src 'self' data:",
-        "connect-src 'self'",
+        "connect-src 'self'" + (f" {issuer}" if issuer else ""),
         "font-src 'self'",
         "base-uri 'none'",
         "form-action 'self'",
@@ -159,14 +176,16 @@ def asset_version(name: str) -> str:
 
 def _render(page: Page, *, prefix: str, context: dict[str, Any]) -> str:
     template = _environment().get_template(page.template)
+    settings = ui_settings()
     return template.render(
+        sign_in=settings,
         title=page.title,
         audience=page.audience,
         static=prefix + "static/",
         ui=prefix,
         nav=NAV,
         version=asset_version,
-        role_claim=os.environ.get(ROLE_CLAIM_ENV, "roles"),
+        role_claim=settings.role_claim,
         **context,
     )
 

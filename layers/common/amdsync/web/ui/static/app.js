@@ -296,9 +296,10 @@
     if (signOut) {
       signOut.addEventListener("click", function () {
         setToken(null);
-        window.location.href = "sign-in";
+        window.amdsyncOidc.signOut(); // forgets the session here, ends it at the issuer
       });
     }
+    window.amdsyncOidc.scheduleRefresh();
   }
 
   // Pages for admins tell other roles up front; the API's answer stays the authority.
@@ -319,9 +320,45 @@
 
   // ------------------------------------------------------------------ sign-in
 
+  var SIGN_IN_PROBLEMS = {
+    discovery: "The sign-in service can't be reached. Try again in a moment.",
+    issuer: "The sign-in service answered for a different issuer. Ask whoever deployed amdsync.",
+    state: "That sign-in answer doesn't belong to this tab. Start again.",
+    nonce: "That sign-in answer doesn't belong to this tab. Start again.",
+    denied: "Sign-in was cancelled or refused.",
+    token: "The sign-in service didn't hand out a token. Start again.",
+  };
+
+  function landingPage() {
+    return atLeast("admin") || atLeast("billing") ? "dashboard" : "demo-ehr";
+  }
+
+  function signInFailed(error) {
+    var code = error && error.code;
+    say($("page-message"), SIGN_IN_PROBLEMS[code] || SIGN_IN_PROBLEMS.token, "bad");
+  }
+
   function initSignIn() {
+    var oidc = window.amdsyncOidc;
+    oidc.complete().then(function (next) {
+      if (next === null) return;
+      var landing = landingPage();
+      say($("page-message"), "Signed in. Opening the " + landing.replace("-", " ") + "…", "ok");
+      window.location.href = landing;
+    }, signInFailed);
+    var button = $("issuer-sign-in");
+    if (button) {
+      button.addEventListener("click", function () {
+        busy(button, true);
+        oidc.start().catch(function (error) {
+          busy(button, false);
+          signInFailed(error);
+        });
+      });
+    }
     var form = $("sign-in-form");
     var input = $("token");
+    if (!form) return;
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var token = input.value.trim().replace(/^Bearer\s+/i, "");
@@ -331,7 +368,7 @@
         return;
       }
       setToken(token);
-      var next = atLeast("admin") || atLeast("billing") ? "dashboard" : "demo-ehr";
+      var next = landingPage();
       say($("page-message"), "Signed in. Opening the " + next.replace("-", " ") + "…", "ok");
       window.location.href = next;
     });

@@ -109,6 +109,7 @@ def _alone(cli: CliSettings, clock: Clock, stderr: TextIO) -> AdvancedMD:
     stderr.write(ALONE_NOTICE.format(state_dir=base) + "\n")
     return build_advancedmd(
         creds,
+        scope=cli.practice_id,
         token_cache=FileTokenCache(base / "token.json"),
         rate_buckets=FileRateBuckets(base / "rate-buckets.json"),
         lookup_cache=FileLookupCache(base / "lookups.json"),

@@ -26,6 +26,7 @@ STACK_PARAMETERS: Mapping[str, str] = {
     "PracticeId": "PRACTICE_ID",
     "PracticeTimeZone": "PRACTICE_TIMEZONE",
     "RoleClaim": "ROLE_CLAIM",
+    "WebhookInsecureHosts": "WEBHOOK_INSECURE_HOSTS",
 }
 # Template resource (logical id) -> the function variable holding its `Ref` (physical id).
 STACK_RESOURCES: Mapping[str, str] = {
@@ -37,6 +38,7 @@ STACK_RESOURCES: Mapping[str, str] = {
     "SyncQueue": "SYNC_QUEUE_URL",
     "BackgroundQueue": "BACKGROUND_QUEUE_URL",
     "SyncDeadLetterQueue": "SYNC_DLQ_URL",
+    "WebhookQueue": "WEBHOOK_QUEUE_URL",
     "AlarmTopic": "ALARM_TOPIC_ARN",
     # Only the API and worker get it (function-level, not Globals); the CLI never fingerprints.
     "PhiHashKeySecret": "PHI_HASH_KEY_SECRET",

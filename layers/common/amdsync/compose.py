@@ -154,6 +154,7 @@ class Services:
         zone = ZoneInfo(self.settings.practice_timezone)
         return build_advancedmd(
             self.credentials,
+            scope=self.settings.practice_id,
             token_cache=DynamoTokenCache(self._table(self.settings.control_table)),
             rate_buckets=DynamoRateBuckets(self._table(self.settings.control_table)),
             lookup_cache=DynamoLookupCache(self._table(self.settings.cache_table)),

@@ -136,6 +136,7 @@ def make_client(
         options = dataclasses.replace(options, pace_wait=pace_wait)
     return build_advancedmd(
         credentials(sim, password, username=username, partner_login_url=partner_login_url),
+        scope="main",
         token_cache=token_cache or MemoryTokenCache(),
         rate_buckets=buckets or MemoryRateBuckets(),
         lookup_cache=lookup_cache or MemoryLookupCache(),

@@ -41,8 +41,8 @@ def test_token_round_trip_and_conditional_discard(table):
         stored is not None and stored.token == "T1" and stored.expires_at == T0 + timedelta(hours=6)
     )
     assert "T1" not in repr(stored)
-    pk = f"OFFICE#{token_cache_key(OWNER)}"  # the username never appears in the key
-    assert pk.startswith("OFFICE#999999#") and "DEMO" not in pk
+    pk = f"AMD#{token_cache_key(OWNER)}"  # the username never appears in the key
+    assert pk.startswith("AMD#") and "999999" not in pk and "DEMO" not in pk
     item = table.get_item(Key={"pk": pk, "sk": "TOKEN"})["Item"]
     assert int(item["expiresAt"]) > int(T0.timestamp())
     cache.discard(OWNER, "OLD")  # someone else's stale token: the newer one survives
@@ -126,7 +126,7 @@ def test_pacing_item_holds_after_a_429_and_shares_the_clock_estimate(table):
 
 def test_limiter_over_dynamo_buckets(table):
     clock = ManualClock(T0)
-    lim = RateLimiter(DynamoRateBuckets(table), "999999", clock, LimitTable.default())
+    lim = RateLimiter(DynamoRateBuckets(table), "main", clock, LimitTable.default())
     results = [lim.acquire(Budget.TIER2) for _ in range(3)]
     assert [isinstance(r, Permit) for r in results] == [True, False, False]
     clock.advance(62 / 12)
@@ -134,7 +134,7 @@ def test_limiter_over_dynamo_buckets(table):
     states = {s.budget: s for s in lim.snapshot()}
     assert states[Budget.TIER2].used == 2 and states[Budget.TIER2].limit == 12
     assert states[Budget.TIER2].next_in == pytest.approx(62 / 12)
-    item = table.get_item(Key={"pk": "OFFICE#999999", "sk": "RATE#USE#2025-03-14T18:00"})["Item"]
+    item = table.get_item(Key={"pk": "AMD#main", "sk": "RATE#USE#2025-03-14T18:00"})["Item"]
     assert int(item["T2"]) == 2 and int(item["expiresAt"]) > T0.timestamp()
 
 

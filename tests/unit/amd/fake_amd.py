@@ -126,6 +126,7 @@ def make_amd(
     )
     return build_advancedmd(
         creds,
+        scope="main",
         token_cache=token_cache or MemoryTokenCache(),
         rate_buckets=buckets or MemoryRateBuckets(),
         lookup_cache=lookup_cache or MemoryLookupCache(),

@@ -61,6 +61,7 @@ class AdvancedMD:
 def build_advancedmd(
     credentials: AmdCredentials,
     *,
+    scope: str,
     token_cache: TokenCache,
     rate_buckets: RateBuckets,
     lookup_cache: LookupCache,
@@ -75,7 +76,7 @@ def build_advancedmd(
     opts = options or ClientOptions()
     sink = metrics or NullMetrics()
     wire = transport or Transport()
-    scope = credentials.office_key
+    # `scope` names the practice's pacing item and lookups: its opaque id, never the office key.
     # AMD's stamps carry no zone: read as practice-local (UNCERTAIN, see amdclock).
     amd_clock = AmdClock(opts.timezone, metrics=sink)
     limiter = RateLimiter(rate_buckets, scope, clock, limits, amd_clock=amd_clock)

@@ -22,12 +22,10 @@ class TokenOwner:
 
 
 def token_cache_key(owner: TokenOwner) -> str:
-    """`<office key>#<32 hex digits>`, e.g. `999999#3fa2…`.
-
-    The office key stays readable for operators (it is already part of every control key); the
-    login URL and the username enter only through the hash, so no cache stores the username.
+    """`<32 hex digits>`: the login URL, office key and username enter only through the hash,
+    so no cache stores any of them (issue 16: the office key lives only in the secret).
     Spellings are not normalised: a variant costs one extra login, never a wrong token.
     """
     identity = "\n".join((owner.login_url, owner.office_key, owner.username))
     digest = hashlib.sha256(identity.encode("utf-8")).hexdigest()[:32]
-    return f"{owner.office_key}#{digest}"
+    return digest

@@ -1,12 +1,15 @@
-"""Keys of the AMD control items (token, lease, rate buckets) and lookup cache: per office key."""
+"""Keys of the AMD control items (token, lease, pacing item) and lookup cache.
+
+Never the office key (issue 16: it lives only in the secret): the pacing item and lookups are
+scoped by the opaque practice id, the token by a hash of whose token it is."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 
-def office_pk(office_key: str) -> str:
-    return f"OFFICE#{office_key}"
+def amd_pk(scope: str) -> str:
+    return f"AMD#{scope}"
 
 
 def epoch(instant: datetime) -> int:

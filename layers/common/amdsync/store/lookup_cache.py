@@ -11,7 +11,7 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from amdsync.store.amd_keys import epoch, office_pk
+from amdsync.store.amd_keys import amd_pk, epoch
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -26,7 +26,7 @@ class DynamoLookupCache:
         self._table = table
 
     def get(self, scope: str, kind: str, now: datetime) -> list[dict[str, Any]] | None:
-        item = self._table.get_item(Key={"pk": office_pk(scope), "sk": lookup_sk(kind)}).get("Item")
+        item = self._table.get_item(Key={"pk": amd_pk(scope), "sk": lookup_sk(kind)}).get("Item")
         if not item or int(str(item.get("expiresAt", 0))) <= epoch(now):
             return None
         rows = json.loads(str(item["rows"]))
@@ -35,7 +35,7 @@ class DynamoLookupCache:
     def put(self, scope: str, kind: str, rows: list[dict[str, Any]], expires_at: datetime) -> None:
         self._table.put_item(
             Item={
-                "pk": office_pk(scope),
+                "pk": amd_pk(scope),
                 "sk": lookup_sk(kind),
                 "rows": json.dumps(rows, separators=(",", ":")),
                 "expiresAt": epoch(expires_at),
@@ -43,4 +43,4 @@ class DynamoLookupCache:
         )
 
     def invalidate(self, scope: str, kind: str) -> None:
-        self._table.delete_item(Key={"pk": office_pk(scope), "sk": lookup_sk(kind)})
+        self._table.delete_item(Key={"pk": amd_pk(scope), "sk": lookup_sk(kind)})

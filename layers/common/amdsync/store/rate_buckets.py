@@ -1,6 +1,6 @@
 """DynamoDB pacing item (control table): one item per office key, shared by every process.
 
-Implements `amdsync.amd.ports.RateBuckets` structurally. The item `OFFICE#<key>` /
+Implements `amdsync.amd.ports.RateBuckets` structurally. The item `AMD#<practice id>` /
 `RATE#PACE` holds each budget's theoretical arrival time (`at_T2`, ..., epoch seconds) and
 the estimate of AMD's clock (`clockLo`, `clockHi`, `clockAt`). Taking a call is ONE
 conditional UpdateItem over every budget the call spends (all or none; no read first, no
@@ -23,7 +23,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from amdsync.domain.pacing import ClockOffset, PaceState
-from amdsync.store.amd_keys import epoch, office_pk
+from amdsync.store.amd_keys import amd_pk, epoch
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -74,7 +74,7 @@ class DynamoRateBuckets:
         self._table = table
 
     def _key(self, scope: str, sk: str = PACE_SK) -> dict[str, str]:
-        return {"pk": office_pk(scope), "sk": sk}
+        return {"pk": amd_pk(scope), "sk": sk}
 
     def advance(
         self,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from amdsync.domain.token_keys import TokenOwner, token_cache_key
-from amdsync.store.amd_keys import epoch, office_pk
+from amdsync.store.amd_keys import amd_pk, epoch
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -35,7 +35,7 @@ class StoredToken:
 
 
 def _pk(owner: TokenOwner) -> str:
-    return office_pk(token_cache_key(owner))
+    return amd_pk(token_cache_key(owner))
 
 
 def _conditional_failed(exc: ClientError) -> bool:

@@ -159,26 +159,43 @@ class DynamoBulkJobs:
 
     def plan(self, job_id: str, entity_ids: list[str]) -> list[str]:
         """A create-only marker per entity; one still `planned` (an earlier run stopped before
-        confirming it queued) is handed out again, one `queued` never is."""
-        to_send: list[str] = []
-        for entity_id in entity_ids:
-            try:
-                self._table.put_item(
-                    Item={
-                        **self._plan_key(job_id, entity_id),
-                        "state": "planned",
-                        "expiresAt": self._plan_expiry(),
-                    },
-                    ConditionExpression="attribute_not_exists(pk) OR #s = :planned",
-                    ExpressionAttributeNames={"#s": "state"},
-                    ExpressionAttributeValues={":planned": "planned"},
-                )
-            except ClientError as exc:
-                if not is_condition_failure(exc):
-                    raise
-                continue  # queued by an earlier run of this page
-            to_send.append(entity_id)
-        return to_send
+        confirming it queued) is handed out again, one `queued` never is. A first run writes
+        the batch (≤ 50) in one transaction; a re-run falls back to one write per entity."""
+        if not entity_ids:
+            return []
+        try:
+            puts: list[Any] = [
+                {"Put": {**self._plan_put(job_id, entity_id), "TableName": self._table.name}}
+                for entity_id in entity_ids
+            ]
+            self._table.meta.client.transact_write_items(TransactItems=puts)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+        else:
+            return list(entity_ids)
+        return [e for e in entity_ids if self._plan_one(job_id, e)]
+
+    def _plan_one(self, job_id: str, entity_id: str) -> bool:
+        try:
+            self._table.put_item(**self._plan_put(job_id, entity_id))
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+            return False  # queued by an earlier run of this page
+        return True
+
+    def _plan_put(self, job_id: str, entity_id: str) -> dict[str, Any]:
+        return {
+            "Item": {
+                **self._plan_key(job_id, entity_id),
+                "state": "planned",
+                "expiresAt": self._plan_expiry(),
+            },
+            "ConditionExpression": "attribute_not_exists(pk) OR #s = :planned",
+            "ExpressionAttributeNames": {"#s": "state"},
+            "ExpressionAttributeValues": {":planned": "planned"},
+        }
 
     def confirm_queued(self, job_id: str, entity_ids: list[str]) -> None:
         with self._table.batch_writer() as batch:

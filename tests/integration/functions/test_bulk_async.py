@@ -82,10 +82,15 @@ def _call(api: Any, name: str, **changes: Any) -> tuple[int, dict[str, Any], flo
     return response["statusCode"], json.loads(response["body"]), elapsed
 
 
+def _keyed(key: str) -> dict[str, str]:
+    headers = dict(load_event("api/post-appointments-bulk-sync.json")["headers"])
+    return {**headers, "idempotency-key": f"bulk-{key}-0001"}
+
+
 def _work_the_queue(aws: AwsHarness, worker: Any) -> tuple[int, list[str]]:
     """Run the planning steps as the worker would; collect (and remove) the queued syncs."""
     sqs = aws.client("sqs")
-    url = aws.queue_url("SyncQueue")
+    url = aws.queue_url("BackgroundQueue")  # bulk work is the background lane
     processor = JobProcessor(worker.SERVICES.context())
     steps, synced = 0, []
     while messages := sqs.receive_message(
@@ -109,20 +114,31 @@ def test_a_366_day_bulk_starts_within_a_second_and_plans_in_the_background(
     api = aws.load("api")
     practice = api.SETTINGS.practice_id
     seeded = _seed(aws, practice)
-    # A warm instance (the route's DynamoDB clients made by an earlier request).
-    warm = _call(api, "get-appointments-bulk-sync-by-job-id")
-    assert warm[0] == 404
+    # A warm instance: its first keyed request has built the idempotency store's client (a
+    # once-per-instance cost, measured and reported apart). The warm-up's range is empty.
+    assert _call(api, "get-appointments-bulk-sync-by-job-id")[0] == 404
+    empty = json.dumps({"from": "2025-01-01", "to": "2025-01-01", "providerId": "DR-8"})
+    first_status, _, first_elapsed = _call(
+        api, "post-appointments-bulk-sync", body=empty, headers=_keyed("warm-up")
+    )
+    assert first_status == 202
 
     body = json.dumps({"from": FIRST.isoformat(), "to": LAST.isoformat(), "providerId": "DR-8"})
-    status, started, elapsed = _call(api, "post-appointments-bulk-sync", body=body)
+    status, started, elapsed = _call(
+        api, "post-appointments-bulk-sync", body=body, headers=_keyed("year")
+    )
     assert status == 202, started
     assert (started["state"], started["total"]) == ("planning", None) and started["jobId"]
-    print(f"bulk start latency, 366 days over {SEEDED} stored appointments: {elapsed:.3f} s")
+    print(
+        f"bulk start latency, 366 days over {SEEDED} stored appointments: {elapsed:.3f} s "
+        f"(the instance's first keyed request: {first_elapsed:.3f} s)"
+    )
     assert elapsed < START_BUDGET_SECONDS, f"bulk start took {elapsed:.3f} s"
 
     worker = aws.load("sync_worker")
     steps, synced = _work_the_queue(aws, worker)
     # One step per page of the index (DynamoDB may hand out an empty last page).
+    steps -= 1  # the warm-up's single, empty page
     assert math.ceil(SEEDED / PLAN_PAGE_SIZE) <= steps <= SEEDED // PLAN_PAGE_SIZE + 1
     assert sorted(synced) == sorted(seeded)  # every appointment in the range, once
 

@@ -262,7 +262,7 @@ def bulk_across_peak(sim: SimHandle, stack: LocalStack, n: int = 2000) -> dict[s
         BulkSyncRequest.model_validate({"from": days[0].isoformat(), "to": days[-1].isoformat()}),
         actor="bench",
     )
-    assert job.total == n, job.total
+    assert job.state == "planning", job.state  # planned by the worker (SPEC §9.3)
     creates: list[datetime] = []
     original = product.services.amd.client._transport.rest
 
@@ -278,6 +278,7 @@ def bulk_across_peak(sim: SimHandle, stack: LocalStack, n: int = 2000) -> dict[s
     _drain(product)
     wall = time.perf_counter() - began
     progress = BulkSync(product.ctx).progress(job.job_id)
+    assert progress is not None and progress.total == n, progress
     report = sim.admin.report()
     # The ceiling: the Tier-2 budget (REST is budgeted as Tier 2, PROTOCOL §6) from the first
     # to the last create, on AMD's clock, at each instant's peak/off-peak limit.

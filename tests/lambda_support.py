@@ -47,3 +47,19 @@ def load_handler(name: str) -> ModuleType:
 def load_event(relative: str) -> dict[str, Any]:
     event: dict[str, Any] = json.loads((EVENTS / relative).read_text())
     return event
+
+
+@dataclass
+class DeadlineContext(FakeLambdaContext):
+    """A Lambda context running out of time: every look at the clock costs `step_ms`, so a pull
+    that checks its deadline between pieces meets it part-way through a window."""
+
+    remaining_ms: int = 30_000
+    step_ms: int = 0
+    asked: int = 0
+
+    def get_remaining_time_in_millis(self) -> int:
+        self.asked += 1
+        left = self.remaining_ms
+        self.remaining_ms = max(0, self.remaining_ms - self.step_ms)
+        return left

@@ -37,16 +37,23 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     metrics.add_metric(
         name="PullStale", unit=MetricUnit.Count, value=int(pull_stale(settings, last_success, now))
     )
-    if not pull_due(settings, last_success, now, ctx.timezone):
+    resuming = ctx.pull_windows.checkpoint() is not None  # a window cut off at a deadline
+    if not resuming and not pull_due(settings, last_success, now, ctx.timezone):
         return {"pulled": False, "reason": "not due"}
     try:
-        summary = PullRun(ctx, OPTIONS).run()
+        # Stops between stored pieces before this invocation's deadline; the next tick resumes.
+        summary = PullRun(ctx, OPTIONS).run(
+            remaining=lambda: context.get_remaining_time_in_millis() / 1000
+        )
     except RateLimited as exc:
         logger.info("pull deferred by the rate limiter", extra={"wait": exc.retry_after})
         return {"pulled": False, "reason": "rate limited"}
     if summary.status == "too_soon":
         logger.info("pull skipped: AMD's feed not yet allowed", extra={"wait": summary.retry_after})
         return {"pulled": False, "reason": "feed not yet allowed"}
+    if summary.status == "partial":
+        logger.info("pull checkpointed before the deadline", extra={"visits": summary.visits})
+        return {"pulled": False, "reason": "checkpointed", "status": summary.status}
     if summary.status == "blocked":
         SERVICES.notify(
             SETTINGS.alarm_topic_arn,

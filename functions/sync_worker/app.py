@@ -25,7 +25,7 @@ SERVICES = Services(SETTINGS, PowertoolsMetrics(metrics))
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
-def record_handler(record: SQSRecord) -> None:
+def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     # Every line logged for this record, the AMD client's included, carries its message id.
     logger.append_keys(message_id=record.message_id)
     decision = handle_record(
@@ -35,7 +35,11 @@ def record_handler(record: SQSRecord) -> None:
             record.body,
             int(record.attributes.approximate_receive_count or 1),
         ),
-        lambda: JobProcessor(SERVICES.context()),
+        # A manual pull stops between its pieces before this invocation's deadline.
+        lambda: JobProcessor(
+            SERVICES.context(),
+            remaining=lambda: lambda_context.get_remaining_time_in_millis() / 1000,
+        ),
         SERVICES.queue,
         SERVICES.dead_letters(SETTINGS.sync_dlq_url),
     )

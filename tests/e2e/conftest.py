@@ -179,15 +179,20 @@ class E2E:
         self.api.put("admin", "/settings", {**current, **changes})
 
     def pull(self) -> dict[str, Any]:
-        def attempt() -> dict[str, Any] | None:
-            reply = self.api.call("billing", "POST", "/appointments/pull-updates", {})
-            if reply.status == 409:  # a scheduled pull holds the lease; it ends in a moment
-                return None
-            result: dict[str, Any] = reply.expect(200)
-            return result
+        """Press "pull now" (202 {pullId}) and poll its GET until done: its summary."""
+        started: dict[str, Any] = self.api.call(
+            "billing", "POST", "/appointments/pull-updates", {}
+        ).expect(202)
+        path = f"/appointments/pull-updates/{started['pullId']}"
 
-        result: dict[str, Any] = wait_for(attempt, PULL_CEILING, 0.5, "a pull")
-        return result
+        def finished() -> dict[str, Any] | None:
+            pull: dict[str, Any] = self.api.get("billing", path)
+            return pull if pull["state"] in ("done", "failed") else None
+
+        result: dict[str, Any] = wait_for(finished, PULL_CEILING, 0.5, "a pull")
+        assert result["state"] == "done", result
+        summary: dict[str, Any] = result["summary"]
+        return summary
 
     def start_bulk(self, days: list[date]) -> dict[str, Any]:
         body = {"from": days[0].isoformat(), "to": days[-1].isoformat()}
@@ -208,7 +213,7 @@ class E2E:
         def finished() -> dict[str, Any] | None:
             progress = self.bulk_job(job_id)
             seen.append(progress["done"])
-            return progress if progress["state"] != "running" else None
+            return progress if progress["state"] not in ("planning", "running") else None
 
         final = wait_for_progress(finished, lambda: seen[-1] if seen else None, BULK_STALL,
                                   "the bulk job to finish", interval=1.0)  # fmt: skip
@@ -235,7 +240,7 @@ class E2E:
         """Wait until no sync work is left: this test's bulk jobs ended, the queue empty twice
         in a row (a job being handled is in flight, so it counts until it is done)."""
         for job_id in list(self._bulk_jobs):
-            wait_for(lambda job_id=job_id: self.bulk_job(job_id)["state"] != "running",
+            wait_for(lambda job_id=job_id: self.bulk_job(job_id)["state"] in ("done", "cancelled"),
                      SETTLE_CEILING, 1.0, f"bulk job {job_id} to end")  # fmt: skip
         quiet: list[bool] = []
 
@@ -248,7 +253,7 @@ class E2E:
     def cancel_running_bulk_jobs(self) -> None:
         """A test that stopped early (failed) must not leave its bulk work to the next one."""
         for job_id in list(self._bulk_jobs):
-            if self.bulk_job(job_id)["state"] == "running":
+            if self.bulk_job(job_id)["state"] in ("planning", "running"):
                 self.api.post("billing", f"/appointments/bulk-sync/{job_id}/cancel")
 
     def changes_for(self, appointment_id: str) -> list[dict[str, Any]]:

@@ -13,7 +13,14 @@ from amdsync.sync.metrics import RecordingMetrics
 from tests.fakes.admin import FakeConflicts, FakeMappings, FakeSettings
 from tests.fakes.amd import FakeAmd
 from tests.fakes.clock import FakeClock
-from tests.fakes.control import FakeBulkJobs, FakeLeases, FakeQueue, FakeWatermark
+from tests.fakes.control import (
+    FakeBulkJobs,
+    FakeLeases,
+    FakePullRequests,
+    FakePullWindows,
+    FakeQueue,
+    FakeWatermark,
+)
 from tests.fakes.journal import FakeAuditTrail, FakeChangeFeed, FakeSyncLogs
 from tests.fakes.records import FakeAppointments, FakePatients
 
@@ -69,6 +76,8 @@ class World:
     watermark: FakeWatermark = field(default_factory=FakeWatermark)
     leases: FakeLeases = field(default_factory=FakeLeases)
     bulk_jobs: FakeBulkJobs = field(default_factory=FakeBulkJobs)
+    pull_windows: FakePullWindows = field(default_factory=FakePullWindows)
+    pull_requests: FakePullRequests = field(default_factory=FakePullRequests)
     metrics: RecordingMetrics = field(default_factory=RecordingMetrics)
     queue: FakeQueue = field(init=False)
     ctx: SyncContext = field(init=False)
@@ -90,6 +99,8 @@ class World:
             watermark=self.watermark,
             leases=self.leases,
             bulk_jobs=self.bulk_jobs,
+            pull_windows=self.pull_windows,
+            pull_requests=self.pull_requests,
             queue=self.queue,
             scheduler=self.amd,
             amd_patients=self.amd,

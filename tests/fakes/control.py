@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from amdsync.domain.bulk import BulkJob
 from amdsync.domain.concurrency import StaleWriteError, Versioned
+from amdsync.domain.pulls import PullCheckpoint, PullRequest
 from amdsync.jobs import SyncJob
 from tests.fakes.clock import FakeClock
 from tests.fakes.failures import FaultPlan
@@ -64,6 +67,8 @@ class FakeBulkJobs:
         self.jobs: dict[str, Versioned[BulkJob]] = {}
         self.counters: dict[str, tuple[int, int]] = {}
         self.counted: set[tuple[str, str]] = set()
+        # (job id, entity id) -> "planned" | "queued", like the DynamoDB plan markers.
+        self.plan_markers: dict[tuple[str, str], str] = {}
 
     def create(self, job: BulkJob) -> None:
         if job.job_id in self.jobs:
@@ -90,6 +95,22 @@ class FakeBulkJobs:
 
     def progress(self, job_id: str) -> tuple[int, int]:
         return self.counters.get(job_id, (0, 0))
+
+    def plan(self, job_id: str, entity_ids: list[str]) -> list[str]:
+        to_send = []
+        for entity_id in entity_ids:
+            if self.plan_markers.get((job_id, entity_id)) == "queued":
+                continue
+            self.plan_markers[(job_id, entity_id)] = "planned"
+            to_send.append(entity_id)
+        return to_send
+
+    def confirm_queued(self, job_id: str, entity_ids: list[str]) -> None:
+        for entity_id in entity_ids:
+            self.plan_markers[(job_id, entity_id)] = "queued"
+
+    def planned_count(self, job_id: str) -> int:
+        return sum(1 for (job, _) in self.plan_markers if job == job_id)
 
 
 @dataclass(frozen=True)
@@ -141,3 +162,46 @@ class FakeQueue:
         self.sent.clear()
         self.calls.clear()
         self.deduplicated.clear()
+
+
+class FakePullWindows:
+    """The stored change window and its checkpoint; `reads` counts the pieces read back."""
+
+    def __init__(self) -> None:
+        self.current: PullCheckpoint | None = None
+        self.chunks: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        self.reads = 0
+
+    def checkpoint(self) -> PullCheckpoint | None:
+        return self.current
+
+    def store_window(self, checkpoint: PullCheckpoint, chunks: list[list[dict[str, Any]]]) -> None:
+        for index, visits in enumerate(chunks):
+            self.chunks[(checkpoint.window_id, index)] = copy.deepcopy(visits)
+        self.current = checkpoint
+
+    def chunk(self, window_id: str, index: int) -> list[dict[str, Any]]:
+        self.reads += 1
+        return copy.deepcopy(self.chunks[(window_id, index)])
+
+    def save_checkpoint(self, checkpoint: PullCheckpoint) -> None:
+        self.current = checkpoint
+
+    def clear(self, checkpoint: PullCheckpoint) -> None:
+        self.current = None
+        for index in range(checkpoint.chunks):
+            self.chunks.pop((checkpoint.window_id, index), None)
+
+
+class FakePullRequests:
+    def __init__(self) -> None:
+        self.requests: dict[str, PullRequest] = {}
+
+    def create(self, request: PullRequest) -> None:
+        self.requests[request.pull_id] = request
+
+    def get(self, pull_id: str) -> PullRequest | None:
+        return self.requests.get(pull_id)
+
+    def save(self, request: PullRequest) -> None:
+        self.requests[request.pull_id] = request

@@ -65,6 +65,20 @@ class FakeAppointments(VersionedStore[AppointmentSyncRecord]):
     def list_between(self, start_from: str, start_to: str) -> list[AppointmentSyncRecord]:
         return [r for r in self.list_all() if start_from <= r.start < start_to]
 
+    def page_between(
+        self, start_from: str, start_to: str, limit: int, cursor: str | None = None
+    ) -> tuple[list[AppointmentSyncRecord], str | None]:
+        """Like the index query: (start, id) order, the cursor is the last key returned."""
+        after = tuple(cursor.split("#", 1)) if cursor else ("", "")
+        rows = [
+            r
+            for r in self.list_between(start_from, start_to)
+            if (r.start, r.appointment_id) > after
+        ][: limit + 1]
+        page = rows[:limit]
+        more = len(rows) > limit
+        return page, f"{page[-1].start}#{page[-1].appointment_id}" if more else None
+
     def list_all(self) -> list[AppointmentSyncRecord]:
         records = [v.value for v in self.items.values()]
         return sorted(records, key=lambda r: (r.start, r.appointment_id))

@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 from cfnlint.decode import decode
 
+from amdsync.sync.pull import PullOptions
 from amdsync.web.routes import API_ROUTES, BASE_PATH
 from tests.lambda_support import FUNCTION_NAMES, REPO
 
@@ -158,3 +159,12 @@ def test_alarm_topic_and_credentials_secret_are_parameterised(template: dict[str
     assert "AlarmTopic" in template["Resources"]
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
     assert variables["AMD_SECRET_NAME"] == {"Ref": "AmdSecretName"}
+
+
+def test_a_pull_without_a_deadline_leases_for_the_pull_functions_timeout(
+    template: dict[str, Any],
+) -> None:
+    """With a Lambda deadline the lease is the time left (+ slack); the CLI, which has none,
+    uses the pull function's Timeout: never a lease that outlives what a run can last."""
+    pull = template["Resources"]["PullFunction"]["Properties"]
+    assert PullOptions().lease_seconds == pull["Timeout"]

@@ -35,6 +35,7 @@ from amdsync.store.feed import DynamoChangeFeed
 from amdsync.store.journal import DynamoAuditTrail, DynamoSyncLogs
 from amdsync.store.lookup_cache import DynamoLookupCache
 from amdsync.store.patients import DynamoPatients
+from amdsync.store.pulls import DynamoPullRequests, DynamoPullWindows
 from amdsync.store.queue import SqsDeadLetters, SqsJobQueue
 from amdsync.store.rate_buckets import DynamoRateBuckets
 from amdsync.store.token_cache import DynamoTokenCache
@@ -207,6 +208,8 @@ class Services:
             watermark=DynamoWatermark(control, practice),
             leases=DynamoLeases(control, practice),
             bulk_jobs=DynamoBulkJobs(control, practice),
+            pull_windows=DynamoPullWindows(control, practice),
+            pull_requests=DynamoPullRequests(control, practice),
             queue=self.queue,
             scheduler=adapter,
             amd_patients=AdvancedMDPatients(self.amd),

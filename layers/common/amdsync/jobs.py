@@ -2,6 +2,8 @@
 
 Level-triggered: a job says only *which* entity needs reconciling and at which EHR version;
 the worker loads the latest desired state itself, so stale or repeated jobs are harmless.
+Two control kinds ride the same queue: `bulk_plan` (entity = bulk job id, version = the page
+to plan) and `pull` (entity = pull id, a manual pull run by the worker).
 """
 
 from typing import Literal
@@ -14,7 +16,7 @@ from amdsync.amd.lanes import INTERACTIVE, Lane
 class SyncJob(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    kind: Literal["appointment", "patient"]
+    kind: Literal["appointment", "patient", "bulk_plan", "pull"]
     entity_id: str = Field(min_length=1, max_length=128, alias="entityId")
     version: int = Field(ge=0)
     practice: str = Field(min_length=1, max_length=64)

@@ -14,7 +14,7 @@ from moto import mock_aws
 
 from amdsync.store.control import DynamoLeases
 from amdsync.sync.ports import VisitChanges
-from amdsync.sync.pull import LEASE_SECONDS, PullRun, PullSummary
+from amdsync.sync.pull import LEASE_SLACK_SECONDS, PullOptions, PullRun, PullSummary
 from tests.fakes import PRACTICE, World, build_world
 
 TABLE = "amdsync-control-lease"
@@ -133,9 +133,14 @@ def test_many_racing_pulls_admit_exactly_one(leases: DynamoLeases) -> None:
 
 
 def test_a_crashed_holder_does_not_block_forever(leases: DynamoLeases) -> None:
+    """A holder killed with its function holds the lease only as long as its invocation could
+    have lasted (the pull function's 120 s timeout here), not a fixed 300 s."""
     world = build_world(leases=leases)
     now = world.clock.now()
-    assert leases.acquire("pull", "crashed-instance", now, now + timedelta(seconds=LEASE_SECONDS))
-    assert PullRun(world.ctx).run().status == "busy"
-    world.clock.advance(seconds=LEASE_SECONDS + 1)
-    assert PullRun(world.ctx).run().status == "ok"
+    remaining = 120.0  # what the crashed invocation had left when it took the lease
+    until = now + timedelta(seconds=remaining + LEASE_SLACK_SECONDS)
+    assert leases.acquire("pull", "crashed-instance", now, until)
+    assert PullRun(world.ctx).run(remaining=lambda: remaining).status == "busy"
+    world.clock.advance(seconds=remaining + LEASE_SLACK_SECONDS + 1)
+    assert PullRun(world.ctx).run(remaining=lambda: remaining).status == "ok"
+    assert PullOptions().lease_seconds == remaining  # no deadline known: the function timeout

@@ -27,7 +27,8 @@ EXPECTED: list[tuple[str, int]] = [
     ("post-appointments-bulk-sync", 202),
     ("get-appointments-bulk-sync-by-job-id", 404),  # job ids are generated: the sample's is not
     ("post-appointments-bulk-sync-by-job-id-cancel", 404),
-    ("post-appointments-pull-updates", 200),
+    ("post-appointments-pull-updates", 202),
+    ("get-appointments-pull-updates-by-pull-id", 404),  # pull ids are generated too
     ("get-sync-dashboard", 200),
     ("get-sync-logs", 200),
     ("get-sync-stats", 200),

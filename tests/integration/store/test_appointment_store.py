@@ -71,3 +71,16 @@ def test_a_redelivered_message_counts_once(table: Any) -> None:
     jobs.count("B-1", "A-1", failed=1)
     jobs.count("B-1", "A-2", failed=1)
     assert jobs.progress("B-1") == (1, 1)
+
+
+def test_bulk_plan_markers_hand_each_appointment_out_once(table: Any) -> None:
+    """SPEC §9.3: re-running a planning page enqueues nothing twice; an appointment planned
+    by a run that stopped before confirming it queued is handed out again."""
+    jobs = DynamoBulkJobs(table, PRACTICE)
+    assert jobs.plan("job-1", ["A-1", "A-2", "A-3"]) == ["A-1", "A-2", "A-3"]
+    jobs.confirm_queued("job-1", ["A-1", "A-2"])  # A-3: the run stopped before confirming
+    assert jobs.plan("job-1", ["A-1", "A-2", "A-3", "A-4"]) == ["A-3", "A-4"]
+    jobs.confirm_queued("job-1", ["A-3", "A-4"])
+    assert jobs.plan("job-1", ["A-1", "A-2", "A-3", "A-4"]) == []
+    assert jobs.plan("job-2", ["A-1"]) == ["A-1"]  # another job plans on its own
+    assert (jobs.planned_count("job-1"), jobs.planned_count("job-2")) == (4, 1)

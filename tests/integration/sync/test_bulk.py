@@ -61,12 +61,12 @@ def test_bulk_sync_of_500_creates_each_once_and_reports_progress(world: World) -
 
     began = time.monotonic()
     job = bulk.start(request, actor="billing-1")
-    assert job.total == TOTAL
-    running = bulk.progress(job.job_id)
-    assert running is not None and (running.done, running.failed, running.state) == (
+    assert (job.state, job.total) == ("planning", None)  # found and queued in the background
+    planning = bulk.progress(job.job_id)
+    assert planning is not None and (planning.done, planning.failed, planning.state) == (
         0,
         0,
-        "running",
+        "planning",
     )
     first = world.drain(ctx)
     first_seconds = time.monotonic() - began
@@ -74,7 +74,7 @@ def test_bulk_sync_of_500_creates_each_once_and_reports_progress(world: World) -
     progress = bulk.progress(job.job_id)
     assert progress is not None
     assert (progress.total, progress.done, progress.failed) == (TOTAL, TOTAL, 0), progress
-    assert progress.state == "completed" and bulk.eta_seconds(progress) == 0
+    assert progress.state == "done" and bulk.eta_seconds(progress) == 0
     assert {d.kind for d in first} == {"done"}
     visits = {world.record(a).advanced_md_visit_id for a in ids}
     assert len(visits) == TOTAL and None not in visits
@@ -88,7 +88,7 @@ def test_bulk_sync_of_500_creates_each_once_and_reports_progress(world: World) -
         TOTAL,
         TOTAL,
         0,
-        "completed",
+        "done",
     )
     assert {world.record(a).advanced_md_visit_id for a in ids} == visits
     report = world.report()

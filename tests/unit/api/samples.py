@@ -57,6 +57,7 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ),
     ("GET", "/appointments/bulk-sync/{jobId}"): Sample({"jobId": "job-0001"}),
     ("POST", "/appointments/pull-updates"): Sample(),
+    ("GET", "/appointments/pull-updates/{pullId}"): Sample({"pullId": "pull-0001"}),
     ("POST", "/appointments/bulk-sync/{jobId}/cancel"): Sample({"jobId": "job-0001"}),
     ("GET", "/sync/dashboard"): Sample(),
     ("GET", "/sync/logs"): Sample(query={"entityType": "appointment", "limit": "50"}),

@@ -6,7 +6,6 @@ transitions 409, AMD outages 503 + Retry-After, AMD business errors 502."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -19,7 +18,6 @@ from amdsync.amd.errors import (
     SessionExpired,
     TimeoutError_,
 )
-from amdsync.sync.pull import PullRun
 from amdsync.web.resolver import MAX_BODY_BYTES
 from tests.unit.api.samples import APPOINTMENT_BODY, PATIENT_BODY, SETTINGS_BODY
 from tests.unit.api.support import Api, Reply
@@ -353,40 +351,10 @@ def test_illegal_transition_through_put_is_409() -> None:
     reply.assert_problem(409, "ILLEGAL_TRANSITION")
 
 
-def test_pull_while_another_pull_runs_is_409_with_retry_after() -> None:
-    api = Api()
-    now = api.world.clock.now()
-    assert api.world.leases.acquire("pull", "someone-else", now, now + timedelta(minutes=5))
-    reply = api.call("POST", "/appointments/pull-updates", roles=["billing"])
-    reply.assert_problem(409, "PULL_IN_PROGRESS")
-    assert reply.headers["retry-after"] == "60"
-
-
-def test_pull_too_soon_for_amds_feed_is_429_with_retry_after() -> None:
-    api = Api()
-    assert PullRun(api.world.ctx).run().status == "ok"  # the first pull: a watermark now
-    api.world.amd.feed_wait_seconds = 41.3
-    calls = api.world.amd.calls_made()
-    reply = api.call("POST", "/appointments/pull-updates", roles=["billing"])
-    body = reply.assert_problem(429, "FEED_TOO_SOON")
-    assert reply.headers["retry-after"] == "42" and "42 s" in body["detail"]
-    assert api.world.amd.calls_made() == calls  # nothing was sent
-
-
-def test_pull_losing_the_race_for_amds_feed_is_429_too() -> None:
-    api = Api()
-    assert PullRun(api.world.ctx).run().status == "ok"
-    api.world.amd.faults.fail("updated_visits", RateLimited(61.5, budget="FEED"))
-    reply = api.call("POST", "/appointments/pull-updates", roles=["billing"])
-    reply.assert_problem(429, "FEED_TOO_SOON")
-    assert reply.headers["retry-after"] == "62"
-
-
 # Routes that call AMD while answering (everything else only queues work).
 AMD_ROUTES = [
     ("GET", "/appointments", {}, {"from": "2026-12-01", "to": "2026-12-01"}, "visits_on"),
     ("GET", "/visits/{visitId}", {"visitId": "5001"}, {}, "get_appointment"),
-    ("POST", "/appointments/pull-updates", {}, {}, "visits_on"),
 ]
 ADMIN_ROUTES = [
     ("GET", "/providers", {}, "lookup"),

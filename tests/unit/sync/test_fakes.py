@@ -122,6 +122,8 @@ def test_every_port_method_has_a_fake(world: World) -> None:
         "Watermark": world.watermark,
         "Leases": world.leases,
         "BulkJobs": world.bulk_jobs,
+        "PullWindows": world.pull_windows,
+        "PullRequests": world.pull_requests,
         "JobQueue": world.queue,
         "Clock": world.clock,
     }

@@ -7,6 +7,7 @@ from datetime import date
 from amdsync.domain.bulk import BulkSyncRequest
 from amdsync.sync.bulk import BulkSync
 from amdsync.sync.reconcile import reconcile_range
+from amdsync.sync.worker import JobProcessor
 from tests.fakes import FakeAmd, World, build_world
 from tests.unit.sync.helpers import register, synced
 
@@ -62,8 +63,14 @@ def test_bulk_in_reconcile_mode_queues_only_the_differences() -> None:
     request = BulkSyncRequest.model_validate(
         {"from": "2026-12-01", "to": "2026-12-01", "mode": "reconcile"}
     )
-    job = BulkSync(world.ctx).start(request, actor="billing@x")
-    assert job.total == 1
+    bulk = BulkSync(world.ctx)
+    started = bulk.start(request, actor="billing@x")
+    assert started.state == "planning" and started.reconcile is None  # AMD is read later
+    plan_step = world.queue.take()
+    assert plan_step is not None and plan_step.kind == "bulk_plan"
+    JobProcessor(world.ctx).process(plan_step)
+    job = bulk.progress(started.job_id)
+    assert job is not None and job.total == 1
     assert job.reconcile == {
         "amdAppointments": 2,
         "amdOnly": 0,

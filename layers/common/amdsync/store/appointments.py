@@ -18,6 +18,7 @@ from amdsync.store.dynamo import (
     is_condition_failure,
     put_versioned,
     query_all,
+    query_page,
     to_dynamo,
 )
 
@@ -57,6 +58,16 @@ class DynamoAppointments:
             "gsi1sk"
         ).between(start_from, start_to)
         return [v.value for v in _query_all(self._table, condition)]
+
+    def page_between(
+        self, start_from: str, start_to: str, limit: int, cursor: str | None = None
+    ) -> tuple[list[AppointmentSyncRecord], str | None]:
+        """One page of the start-time index (a query with Limit, never a scan)."""
+        condition = Key("gsi1pk").eq(keys.appointments_index(self._practice)) & Key(
+            "gsi1sk"
+        ).between(start_from, start_to)
+        items, after = query_page(self._table, condition, limit, cursor, index="gsi1")
+        return [_versioned(item).value for item in items], after
 
     def list_all(self) -> list[AppointmentSyncRecord]:
         condition = Key("gsi1pk").eq(keys.appointments_index(self._practice))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
 WATERMARK = "WATERMARK"
+# Plan markers outlive any bulk job's run (the queue keeps messages 14 days).
+PLAN_MARKER_TTL_SECONDS = 30 * 24 * 3600
 
 
 class DynamoWatermark:
@@ -153,6 +156,82 @@ class DynamoBulkJobs:
         return int(from_dynamo(item.get("progressDone", 0))), int(
             from_dynamo(item.get("progressFailed", 0))
         )
+
+    def plan(self, job_id: str, entity_ids: list[str]) -> list[str]:
+        """A create-only marker per entity; one still `planned` (an earlier run stopped before
+        confirming it queued) is handed out again, one `queued` never is. A first run writes
+        the batch (≤ 50) in one transaction; a re-run falls back to one write per entity."""
+        if not entity_ids:
+            return []
+        try:
+            puts: list[Any] = [
+                {"Put": {**self._plan_put(job_id, entity_id), "TableName": self._table.name}}
+                for entity_id in entity_ids
+            ]
+            self._table.meta.client.transact_write_items(TransactItems=puts)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+        else:
+            return list(entity_ids)
+        return [e for e in entity_ids if self._plan_one(job_id, e)]
+
+    def _plan_one(self, job_id: str, entity_id: str) -> bool:
+        try:
+            self._table.put_item(**self._plan_put(job_id, entity_id))
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+            return False  # queued by an earlier run of this page
+        return True
+
+    def _plan_put(self, job_id: str, entity_id: str) -> dict[str, Any]:
+        return {
+            "Item": {
+                **self._plan_key(job_id, entity_id),
+                "state": "planned",
+                "expiresAt": self._plan_expiry(),
+            },
+            "ConditionExpression": "attribute_not_exists(pk) OR #s = :planned",
+            "ExpressionAttributeNames": {"#s": "state"},
+            "ExpressionAttributeValues": {":planned": "planned"},
+        }
+
+    def confirm_queued(self, job_id: str, entity_ids: list[str]) -> None:
+        with self._table.batch_writer() as batch:
+            for entity_id in entity_ids:
+                batch.put_item(
+                    Item={
+                        **self._plan_key(job_id, entity_id),
+                        "state": "queued",
+                        "expiresAt": self._plan_expiry(),
+                    }
+                )
+
+    def planned_count(self, job_id: str) -> int:
+        """A COUNT query over the job's own markers, page by page."""
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": Key("pk").eq(self._plan_pk(job_id)),
+            "Select": "COUNT",
+        }
+        total = 0
+        while True:
+            page = self._table.query(**kwargs)
+            total += int(page.get("Count", 0))
+            last = page.get("LastEvaluatedKey")
+            if not last:
+                return total
+            kwargs["ExclusiveStartKey"] = last
+
+    def _plan_pk(self, job_id: str) -> str:
+        return keys.control(self._practice, f"BULKPLAN#{job_id}")
+
+    def _plan_key(self, job_id: str, entity_id: str) -> dict[str, str]:
+        return {"pk": self._plan_pk(job_id), "sk": entity_id}
+
+    @staticmethod
+    def _plan_expiry() -> int:
+        return int(time.time()) + PLAN_MARKER_TTL_SECONDS
 
     def list(self) -> list[BulkJob]:
         condition = Key("pk").eq(keys.control(self._practice, "BULK"))

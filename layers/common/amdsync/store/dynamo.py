@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -88,6 +89,21 @@ def query_all(
         if not last:
             return items
         kwargs["ExclusiveStartKey"] = last
+
+
+def query_page(
+    table: Table, condition: Any, limit: int, cursor: str | None, *, index: str | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of a key-condition query from `cursor` (DynamoDB's LastEvaluatedKey as JSON;
+    string keys only), and the next page's cursor (None at the end)."""
+    kwargs: dict[str, Any] = {"KeyConditionExpression": condition, "Limit": limit}
+    if index:
+        kwargs["IndexName"] = index
+    if cursor:
+        kwargs["ExclusiveStartKey"] = json.loads(cursor)
+    page = table.query(**kwargs)
+    last = page.get("LastEvaluatedKey")
+    return page.get("Items", []), json.dumps(last, sort_keys=True) if last else None
 
 
 def table_of(resource: DynamoDBServiceResource, name: str) -> Table:

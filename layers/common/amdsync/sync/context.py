@@ -22,6 +22,8 @@ from amdsync.sync.ports import (
     Leases,
     MappingStore,
     Patients,
+    PullRequests,
+    PullWindows,
     SettingsStore,
     SyncLogs,
     Watermark,
@@ -44,6 +46,8 @@ class SyncContext:
     watermark: Watermark
     leases: Leases
     bulk_jobs: BulkJobs
+    pull_windows: PullWindows
+    pull_requests: PullRequests
     queue: JobQueue
     scheduler: AmdScheduler
     amd_patients: AmdPatients

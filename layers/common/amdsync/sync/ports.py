@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from amdsync.amd.lanes import Lane
 from amdsync.domain.appointments import AppointmentSyncRecord
@@ -20,6 +20,7 @@ from amdsync.domain.feed import ChangeFeedEntry, PublishedChange
 from amdsync.domain.journal import AuditEntry, SyncLogEntry
 from amdsync.domain.mappings import Mapping, MappingKind
 from amdsync.domain.patients import PatientDemographics, PatientSyncRecord
+from amdsync.domain.pulls import PullCheckpoint, PullRequest
 from amdsync.domain.review import BookingInFlight, ConflictRecord, UnlinkedAmdAppointment
 from amdsync.domain.settings import Settings
 from amdsync.jobs import SyncJob
@@ -134,6 +135,13 @@ class Appointments(Protocol):
     def get(self, appointment_id: str) -> Versioned[AppointmentSyncRecord] | None: ...
     def save(self, record: AppointmentSyncRecord, expected_version: int | None) -> int: ...
     def list_between(self, start_from: str, start_to: str) -> list[AppointmentSyncRecord]: ...
+    def page_between(
+        self, start_from: str, start_to: str, limit: int, cursor: str | None = None
+    ) -> tuple[list[AppointmentSyncRecord], str | None]:
+        """One page (at most `limit`) of records whose local start is in [from, to), in start
+        order, from `cursor` (None = the first page); returns the next page's cursor or None."""
+        ...
+
     def list_all(self) -> list[AppointmentSyncRecord]: ...
     def claim_visit(self, visit_id: str, appointment_id: str) -> str: ...
     def owner_of_visit(self, visit_id: str) -> str | None: ...
@@ -205,6 +213,26 @@ class Watermark(Protocol):
     def advance(self, servertime: str, succeeded_at: datetime, expected_version: int) -> int: ...
 
 
+class PullWindows(Protocol):
+    """The change window a pull is applying, kept between invocations (AMD's feed may be read
+    once a minute, so a resumed pull must not read it again)."""
+
+    def checkpoint(self) -> PullCheckpoint | None: ...
+    def store_window(self, checkpoint: PullCheckpoint, chunks: list[list[dict[str, Any]]]) -> None:
+        """The pieces first, then the checkpoint: a checkpoint always has all its pieces."""
+        ...
+
+    def chunk(self, window_id: str, index: int) -> list[dict[str, Any]]: ...
+    def save_checkpoint(self, checkpoint: PullCheckpoint) -> None: ...
+    def clear(self, checkpoint: PullCheckpoint) -> None: ...
+
+
+class PullRequests(Protocol):
+    def create(self, request: PullRequest) -> None: ...
+    def get(self, pull_id: str) -> PullRequest | None: ...
+    def save(self, request: PullRequest) -> None: ...
+
+
 class Leases(Protocol):
     def acquire(self, name: str, owner: str, now: datetime, until: datetime) -> bool: ...
     def release(self, name: str, owner: str) -> None: ...
@@ -219,6 +247,18 @@ class BulkJobs(Protocol):
         ...
 
     def progress(self, job_id: str) -> tuple[int, int]: ...
+    def plan(self, job_id: str, entity_ids: list[str]) -> list[str]:
+        """Mark entities as planned for the job (create-only); returns those still to enqueue:
+        new ones and ones planned by an earlier run that never confirmed them queued."""
+        ...
+
+    def confirm_queued(self, job_id: str, entity_ids: list[str]) -> None:
+        """Their jobs are on the queue: a re-run of the page leaves them alone."""
+        ...
+
+    def planned_count(self, job_id: str) -> int:
+        """How many distinct entities the job has planned (its total once planning ends)."""
+        ...
 
 
 class JobQueue(Protocol):

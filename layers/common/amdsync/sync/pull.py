@@ -1,22 +1,29 @@
 """Pull: bring AMD-side changes back (GETUPDATEDVISITS from AMD's own watermark, PROTOCOL §3.14).
 
-One run holds a lease, reads the whole window (the adapter chunks overflow answers), stops if
-the mass-change guard trips, applies every visit idempotently (merge with our record, change
-feed, conflicts, unlinked visits, push jobs for EHR-side changes still on their way), and only
-then advances the watermark to the reply's `servertime`. A crash anywhere repeats work; nothing
-is skipped. The first run has no watermark and bootstraps from GETDATEVISITS day by day.
+One run holds a lease and works in two phases. Fetch (only when no window is stored): read the
+whole window (the adapter chunks overflow answers; the first run bootstraps from GETDATEVISITS
+day by day), stop if the mass-change guard trips, follow moved visits, and store the window in
+pieces with a checkpoint. Apply: each piece's visits idempotently (merge with our record, change
+feed, conflicts, unlinked visits, push jobs for EHR-side changes still on their way), the
+checkpoint saved after each piece. A run given a deadline (the Lambda context's remaining time)
+stops cleanly between pieces with a margin to spare; the next run resumes at the checkpoint
+without reading AMD's feed again (once a minute per office key, SPEC §9.3). Only after the last
+piece does the watermark move to the reply's `servertime`. A crash repeats at most one piece.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from amdsync.domain.appointments import AppointmentSyncRecord
 from amdsync.domain.concurrency import StaleWriteError
 from amdsync.domain.errors import SyncErrorCode, UnknownStatusError
 from amdsync.domain.feed import ChangeFeedEntry
+from amdsync.domain.pulls import PullCheckpoint
 from amdsync.domain.review import UnlinkedAmdAppointment
 from amdsync.domain.status import EhrStatus, ehr_status_from_amd
 from amdsync.jobs import SyncJob
@@ -30,8 +37,17 @@ from amdsync.sync.ports import AmdAppointment
 from amdsync.sync.resolve import ReverseMappings
 
 LEASE = "pull"
-LEASE_SECONDS = 300
+# Beyond the holder's own deadline: its invocation is gone by then, so the lease is free.
+LEASE_SLACK_SECONDS = 5
 MAX_STALE_RETRIES = 5
+# The summary counters carried in the checkpoint from one invocation to the next.
+COUNTERS = (
+    "updated", "created", "cancelled", "conflicts", "charges", "unlinked", "degraded", "visits",
+    "unreadable",
+)  # fmt: skip
+
+# Seconds left in this invocation (the Lambda context's get_remaining_time_in_millis() / 1000).
+Remaining = Callable[[], float]
 
 
 @dataclass
@@ -47,10 +63,14 @@ class PullSummary:
     amd_calls: int = 0
     servertime: str | None = None
     unreadable: int = 0
-    status: str = "ok"  # ok | busy | too_soon | blocked | failed
+    # ok | partial (stopped at its deadline; the next run resumes) | busy | too_soon | blocked
+    status: str = "ok"
     error_code: SyncErrorCode | None = None
     pushes: list[str] = field(default_factory=list)
     retry_after: float | None = None  # too_soon: seconds until AMD's feed may be read
+
+    def counts(self) -> dict[str, int]:
+        return {name: int(getattr(self, name)) for name in COUNTERS}
 
 
 @dataclass(frozen=True)
@@ -65,6 +85,12 @@ class PullOptions:
     # told when); the pull function passes PULL_MAX_RATE_WAIT, so a scheduled pull waits the
     # few seconds inside its run instead of skipping a minute.
     max_feed_wait: float = 0.0
+    # Visits per stored piece: the unit of checkpointing (and of work repeated after a crash).
+    chunk_size: int = 100
+    # A run with a deadline starts no piece with less than this many seconds left.
+    deadline_margin: float = 10.0
+    # The lease of a run without a deadline (the CLI): the pull function's timeout.
+    lease_seconds: float = 120.0
 
 
 class PullRun:
@@ -73,18 +99,20 @@ class PullRun:
         self._options = options or PullOptions()
         self._journal = Journal(ctx.logs, ctx.metrics, ctx.clock)
 
-    def run(self, actor: str = "system") -> PullSummary:
-        too_soon = self._feed_too_soon()
+    def run(self, actor: str = "system", remaining: Remaining | None = None) -> PullSummary:
+        """The whole window, or (with `remaining`) as much as fits before the deadline."""
+        resuming = self._ctx.pull_windows.checkpoint() is not None
+        too_soon = None if resuming else self._feed_too_soon()
         if too_soon is not None:
             return too_soon
         op = Operation("pull", self._ctx.practice, "pull", "from_amd", actor=actor)
         owner = new_id()
         now = self._ctx.clock.now()
-        if not self._ctx.leases.acquire(LEASE, owner, now, now + timedelta(seconds=LEASE_SECONDS)):
+        if not self._ctx.leases.acquire(LEASE, owner, now, now + self._lease_for(remaining)):
             return PullSummary(status="busy")
         calls_before = self._ctx.amd_calls.calls_made()
         try:
-            summary = self._pull(op)
+            summary = self._pull(op, remaining)
         except Exception as exc:
             failure = describe(exc)
             op.amd_calls = self._ctx.amd_calls.calls_made() - calls_before
@@ -97,6 +125,11 @@ class PullRun:
         self._journal.finish(op, outcome, summary.error_code)  # type: ignore[arg-type]
         return summary
 
+    def _lease_for(self, remaining: Remaining | None) -> timedelta:
+        """As long as this run can possibly last (its function's timeout), plus a little."""
+        seconds = remaining() if remaining is not None else self._options.lease_seconds
+        return timedelta(seconds=max(seconds, 0.0) + LEASE_SLACK_SECONDS)
+
     def _feed_too_soon(self) -> PullSummary | None:
         if self._ctx.watermark.get().value is None:
             return None  # the first pull reads day lists (GETDATEVISITS), not the feed
@@ -106,13 +139,74 @@ class PullRun:
         self._ctx.metrics.count("PullTooSoon")
         return PullSummary(status="too_soon", retry_after=wait)
 
-    def _pull(self, op: Operation) -> PullSummary:
+    def _out_of_time(self, remaining: Remaining | None) -> bool:
+        return remaining is not None and remaining() < self._options.deadline_margin
+
+    def _pull(self, op: Operation, remaining: Remaining | None) -> PullSummary:
         watermark = self._ctx.watermark.get()
-        if watermark.value is None:
+        window = self._window(op, watermark.value, remaining)
+        if isinstance(window, PullSummary):
+            return window
+        summary, checkpoint = self._apply_pieces(window, remaining)
+        if not checkpoint.finished:
+            return summary
+        # Everything the window covers is stored: only now may the watermark move past it.
+        if checkpoint.servertime is not None:
+            self._ctx.watermark.advance(
+                checkpoint.servertime, self._ctx.clock.now(), watermark.version
+            )
+        self._ctx.pull_windows.clear(checkpoint)
+        self._ctx.metrics.count("PullSucceeded")
+        return summary
+
+    def _window(
+        self, op: Operation, since: str | None, remaining: Remaining | None
+    ) -> PullSummary | PullCheckpoint:
+        """The stored window to resume, or a freshly fetched one (or why there is none)."""
+        checkpoint = self._ctx.pull_windows.checkpoint()
+        if checkpoint is not None and checkpoint.since != since:
+            self._ctx.pull_windows.clear(checkpoint)  # read before the watermark last moved
+            checkpoint = None
+        if checkpoint is not None:
+            op.operation = "resume"
+            self._ctx.metrics.count("PullResumed")
+            return checkpoint
+        if self._out_of_time(remaining):
+            return PullSummary(status="partial")
+        return self._fetch(op, since)
+
+    def _apply_pieces(
+        self, checkpoint: PullCheckpoint, remaining: Remaining | None
+    ) -> tuple[PullSummary, PullCheckpoint]:
+        """Apply stored pieces from the checkpoint on, saving it after each, until done or
+        the deadline is near (summary status `partial`)."""
+        summary = PullSummary(servertime=checkpoint.servertime)
+        for name, value in checkpoint.counts.items():
+            if name in COUNTERS:
+                setattr(summary, name, value)
+        reverse = ReverseMappings(self._ctx.mappings)
+        known_unlinked = {u.advanced_md_visit_id for u in self._ctx.appointments.list_unlinked()}
+        while not checkpoint.finished:
+            if self._out_of_time(remaining):
+                summary.status = "partial"
+                self._ctx.metrics.count("PullCheckpointed")
+                break
+            piece = self._ctx.pull_windows.chunk(checkpoint.window_id, checkpoint.next_chunk)
+            for visit in (_visit_from(v) for v in piece):
+                self._apply_one(visit, reverse, known_unlinked, summary)
+            checkpoint = checkpoint.model_copy(
+                update={"next_chunk": checkpoint.next_chunk + 1, "counts": summary.counts()}
+            )
+            self._ctx.pull_windows.save_checkpoint(checkpoint)
+        return summary, checkpoint
+
+    def _fetch(self, op: Operation, since: str | None) -> PullSummary | PullCheckpoint:
+        """Read the window once, guard it, follow moves, and store it in pieces."""
+        if since is None:
             op.operation = "bootstrap"
             servertime, visits = self._bootstrap()
         else:
-            changes = self._ctx.scheduler.updated_visits(watermark.value)
+            changes = self._ctx.scheduler.updated_visits(since)
             servertime, visits = changes.servertime, list(changes.visits)
         summary = PullSummary(servertime=servertime, visits=len(visits))
         summary.degraded = sum(1 for v in visits if v.unresolved)
@@ -122,26 +216,42 @@ class PullRun:
             self._ctx.metrics.count("MassChangeBlocked")
             return summary
         visits = follow_moves(self._ctx, visits)
-        reverse = ReverseMappings(self._ctx.mappings)
-        known_unlinked = {u.advanced_md_visit_id for u in self._ctx.appointments.list_unlinked()}
         # Our own bookings between AMD's answer and our claim are not unlinked AMD visits.
         in_flight = {
             (b.advanced_md_patient_id, b.start) for b in self._ctx.appointments.list_in_flight()
         }
         visits = [v for v in visits if (v.patient_id, v.start) not in in_flight or self._owned(v)]
-        for visit in visits:
-            try:
-                self._apply(visit, reverse, known_unlinked, summary)
-            except UnknownStatusError:
-                # One visit in a status we cannot read must not stall every later pull: keep
-                # it for review (unlinked list + log) and move on.
-                summary.unreadable += 1
-                self._record_unlinked(visit, known_unlinked, summary)
-                self._ctx.metrics.count("UnknownAmdStatus")
-        if servertime is not None:
-            self._ctx.watermark.advance(servertime, self._ctx.clock.now(), watermark.version)
-        self._ctx.metrics.count("PullSucceeded")
-        return summary
+        size = self._options.chunk_size
+        pieces = [
+            [dataclasses.asdict(v) for v in visits[first : first + size]]
+            for first in range(0, len(visits), size)
+        ]
+        checkpoint = PullCheckpoint(
+            window_id=new_id()[:20],
+            since=since,
+            servertime=servertime,
+            chunks=len(pieces),
+            counts=summary.counts(),
+            started_at=self._ctx.clock.now(),
+        )
+        self._ctx.pull_windows.store_window(checkpoint, pieces)
+        return checkpoint
+
+    def _apply_one(
+        self,
+        visit: AmdAppointment,
+        reverse: ReverseMappings,
+        known_unlinked: set[str],
+        summary: PullSummary,
+    ) -> None:
+        try:
+            self._apply(visit, reverse, known_unlinked, summary)
+        except UnknownStatusError:
+            # One visit in a status we cannot read must not stall every later pull: keep
+            # it for review (unlinked list + log) and move on.
+            summary.unreadable += 1
+            self._record_unlinked(visit, known_unlinked, summary)
+            self._ctx.metrics.count("UnknownAmdStatus")
 
     def _owned(self, visit: AmdAppointment) -> bool:
         return self._ctx.appointments.owner_of_visit(visit.visit_id) is not None
@@ -301,3 +411,7 @@ class PullRun:
                 )
             ]
         )
+
+
+def _visit_from(stored: dict[str, Any]) -> AmdAppointment:
+    return AmdAppointment(**{**stored, "unresolved": tuple(stored.get("unresolved", ()))})

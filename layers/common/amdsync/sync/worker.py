@@ -14,20 +14,24 @@ import random
 from dataclasses import dataclass
 from typing import Literal
 
+from amdsync.amd.errors import RateLimited
 from amdsync.amd.lanes import in_lane
 from amdsync.domain.errors import SyncErrorCode
 from amdsync.jobs import SyncJob
-from amdsync.sync.bulk import BulkSync
+from amdsync.sync.bulk import BulkSync, PlanNotYet
 from amdsync.sync.context import SyncContext
 from amdsync.sync.failures import describe
 from amdsync.sync.journal import new_id
+from amdsync.sync.manual_pull import ManualPulls
 from amdsync.sync.patients import PatientBusy, PatientSync
+from amdsync.sync.pull import PullOptions, Remaining
 from amdsync.sync.push import AppointmentPush, PushOutcome, RetryLater
 
 RETRY_BUDGET = 6
 BASE_BACKOFF_SECONDS = 10.0
 MAX_BACKOFF_SECONDS = 900.0  # SQS caps a visibility timeout change at 12 h; 15 min is plenty
 MIN_DEFER_SECONDS = 1.0
+PLAN_RETRY_SECONDS = 2.0
 
 DecisionKind = Literal["done", "defer", "retry", "dead_letter"]
 
@@ -46,9 +50,17 @@ def backoff(attempt: int, rng: random.Random | None = None) -> float:
 
 
 class JobProcessor:
-    def __init__(self, ctx: SyncContext) -> None:
+    def __init__(
+        self,
+        ctx: SyncContext,
+        remaining: Remaining | None = None,
+        pull_options: PullOptions | None = None,
+    ) -> None:
         self._ctx = ctx
         self._bulk = BulkSync(ctx)
+        # Seconds left in this invocation: a manual pull stops and resumes before it ends.
+        self._remaining = remaining
+        self._pull_options = pull_options
 
     def process(self, job: SyncJob) -> JobDecision:
         # Every AMD call the job makes is paced for its lane (amd/lanes.py).
@@ -56,6 +68,8 @@ class JobProcessor:
             return self._process(job)
 
     def _process(self, job: SyncJob) -> JobDecision:
+        if job.kind in ("bulk_plan", "pull"):
+            return self._plan(job) if job.kind == "bulk_plan" else self._pull(job)
         if job.bulk and self._bulk.is_cancelled(job.bulk):
             return JobDecision("done")
         try:
@@ -68,6 +82,21 @@ class JobProcessor:
             return JobDecision("defer", 5.0)
         if job.bulk:
             self._ctx.bulk_jobs.count(job.bulk, job.entity_id, done=int(ok), failed=int(not ok))
+        return JobDecision("done")
+
+    def _pull(self, job: SyncJob) -> JobDecision:
+        """A manual pull (SPEC §9.3), in pieces: deferred until finished."""
+        step = ManualPulls(self._ctx, self._pull_options).run(job.entity_id, self._remaining)
+        return JobDecision("done") if step.finished else JobDecision("defer", step.wait)
+
+    def _plan(self, job: SyncJob) -> JobDecision:
+        """One planning step of a bulk job (SPEC §9.3): paged, resumable, idempotent."""
+        try:
+            self._bulk.plan_step(job.entity_id, job.version)
+        except PlanNotYet:
+            return JobDecision("defer", PLAN_RETRY_SECONDS)
+        except RateLimited as exc:  # reconcile mode reads AMD's days first
+            return JobDecision("defer", max(MIN_DEFER_SECONDS, exc.retry_after or 0.0))
         return JobDecision("done")
 
     def _run(self, job: SyncJob) -> bool:

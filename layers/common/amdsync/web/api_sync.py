@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import date, timedelta
 from typing import Annotated
 
@@ -10,11 +9,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from amdsync.amd.errors import RateLimited
-from amdsync.amd.tiers import Budget
 from amdsync.domain.bulk import BulkJob, BulkSyncRequest
 from amdsync.sync.bulk import BulkSync
-from amdsync.sync.pull import PullRun
+from amdsync.sync.manual_pull import ManualPulls
 from amdsync.web.context import caller_of, services_of
 from amdsync.web.paging import check_limit
 from amdsync.web.problems import Problem
@@ -23,7 +20,9 @@ from amdsync.web.views import (
     BulkJobView,
     ChangesPage,
     ChangeView,
+    PullStartedView,
     PullSummaryView,
+    PullView,
     documented,
 )
 
@@ -32,20 +31,21 @@ MAX_RANGE_DAYS = 31
 
 
 def _bulk_view(bulk: BulkSync, job: BulkJob) -> BulkJobView:
+    data = job.model_dump(mode="json", exclude={"plan_page", "plan_cursor", "wanted"})
     return BulkJobView.model_validate(
-        {
-            **job.model_dump(mode="json"),
-            "percent": job.percent,
-            "estimatedWaitSeconds": bulk.eta_seconds(job),
-        }
+        {**data, "percent": job.percent, "estimatedWaitSeconds": bulk.eta_seconds(job)}
     )
 
 
 @router.post(
     f"{BASE_PATH}/appointments/bulk-sync",
     tags=["bulk"],
-    summary="Sync every appointment in a date range, in batches of at most 50",
-    responses=documented(202, BulkJobView, "The bulk job, started"),
+    summary=(
+        "Sync every appointment in a date range (at most 366 days): answers 202 at once in "
+        "state planning; appointments are found and queued in batches of at most 50 in the "
+        "background"
+    ),
+    responses=documented(202, BulkJobView, "The bulk job, planning"),
 )
 def start_bulk(body: Annotated[BulkSyncRequest, Body()]) -> Response[str]:
     bulk = BulkSync(services_of(router).context())
@@ -57,7 +57,7 @@ def start_bulk(body: Annotated[BulkSyncRequest, Body()]) -> Response[str]:
 @router.get(
     f"{BASE_PATH}/appointments/bulk-sync/<jobId>",
     tags=["bulk"],
-    summary="Bulk job progress: total, done, failed, ETA",
+    summary="Bulk job: state planning|running|done|cancelled, totals once planned, progress, ETA",
 )
 def bulk_progress(jobId: str) -> BulkJobView:
     bulk = BulkSync(services_of(router).context())
@@ -70,7 +70,7 @@ def bulk_progress(jobId: str) -> BulkJobView:
 @router.post(
     f"{BASE_PATH}/appointments/bulk-sync/<jobId>/cancel",
     tags=["bulk"],
-    summary="Cancel a running bulk job (queued work is skipped)",
+    summary="Cancel a bulk job in any state (planning stops, queued work is skipped)",
 )
 def bulk_cancel(jobId: str) -> BulkJobView:
     bulk = BulkSync(services_of(router).context())
@@ -85,44 +85,39 @@ def bulk_cancel(jobId: str) -> BulkJobView:
     f"{BASE_PATH}/appointments/pull-updates",
     tags=["bulk"],
     summary=(
-        "Pull changes from AdvancedMD now; 429 FEED_TOO_SOON with Retry-After if AMD's change "
-        "feed was read less than a minute ago (by anyone)"
+        "Pull changes from AdvancedMD: answers 202 {pullId} at once; the pull runs in the "
+        "background (waiting its turn if AMD's change feed was read less than a minute ago)"
+    ),
+    responses=documented(202, PullStartedView, "The pull, queued"),
+)
+def pull_now() -> Response[str]:
+    pull = ManualPulls(services_of(router).context()).request(actor=caller_of(router).subject)
+    view = PullStartedView(pull_id=pull.pull_id, state=pull.state)
+    return Response(202, "application/json", view.model_dump_json())
+
+
+@router.get(
+    f"{BASE_PATH}/appointments/pull-updates/<pullId>",
+    tags=["bulk"],
+    summary=(
+        "A pull's state (queued|running|done|failed) and, when done, its summary "
+        "{updated, created, cancelled, conflicts, charges}"
     ),
 )
-def pull_now() -> PullSummaryView:
-    try:
-        summary = PullRun(services_of(router).context()).run(actor=caller_of(router).subject)
-    except RateLimited as exc:
-        if exc.budget != Budget.FEED.value:
-            raise
-        raise _feed_too_soon(exc.retry_after) from None  # another caller read it just now
-    if summary.status == "too_soon":
-        raise _feed_too_soon(summary.retry_after or 0.0)
-    if summary.status == "busy":
-        raise Problem(
-            409, "PULL_IN_PROGRESS", "A pull is already running; try again shortly.", retry_after=60
-        )
-    return PullSummaryView(
-        status=summary.status,
-        updated=summary.updated,
-        created=summary.created,
-        cancelled=summary.cancelled,
-        conflicts=summary.conflicts,
-        charges=summary.charges,
-        unlinked=summary.unlinked,
-    )
-
-
-def _feed_too_soon(seconds: float) -> Problem:
-    """AMD's change feed is read at most once per 60 s + margin per office key, whoever asks
-    (SPEC §9.3): say when instead of sending."""
-    wait = max(1, math.ceil(seconds))
-    return Problem(
-        429,
-        "FEED_TOO_SOON",
-        "AdvancedMD's change feed may be read once a minute and was read moments ago; "
-        f"the next pull is allowed in {wait} s.",
-        retry_after=wait,
+def pull_status(pullId: str) -> PullView:
+    pull = ManualPulls(services_of(router).context()).get(pullId)
+    if pull is None:
+        raise Problem(404, "PULL_NOT_FOUND", "No pull with this id.")
+    summary = None
+    if pull.summary is not None:
+        summary = PullSummaryView.model_validate({**pull.summary, "status": pull.status or "ok"})
+    return PullView(
+        pull_id=pull.pull_id,
+        state=pull.state,
+        requested_at=pull.requested_at,
+        finished_at=pull.finished_at,
+        summary=summary,
+        error_code=pull.error_code,
     )
 
 

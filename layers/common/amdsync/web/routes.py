@@ -48,6 +48,7 @@ API_ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec("POST", "/appointments/bulk-sync", BILLING_PLUS),
     RouteSpec("GET", "/appointments/bulk-sync/{jobId}", BILLING_PLUS),
     RouteSpec("POST", "/appointments/pull-updates", BILLING_PLUS),
+    RouteSpec("GET", "/appointments/pull-updates/{pullId}", BILLING_PLUS),
     # Cancelling a running bulk job (SPEC §6: bulk sync "can be cancelled").
     RouteSpec("POST", "/appointments/bulk-sync/{jobId}/cancel", BILLING_PLUS),
     RouteSpec("GET", "/sync/dashboard", ADMIN_ONLY),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -89,16 +89,22 @@ class Page(View):
 
 
 class BulkJobView(View):
+    """SPEC §9.3: `state` planning|running|done|cancelled; `total` once planned (null while
+    planning, when `planned` counts the appointments found so far)."""
+
     job_id: str = Field(alias="jobId")
     from_: date = Field(alias="from")
     to: date
     provider_id: str | None = Field(default=None, alias="providerId")
-    state: str
-    total: int
+    mode: str = "sync"
+    state: Literal["planning", "running", "done", "cancelled"]
+    total: int | None
+    planned: int
     done: int
     failed: int
     percent: int
     estimated_wait_seconds: int = Field(alias="estimatedWaitSeconds")
+    created_at: datetime = Field(alias="createdAt")
     reconcile: dict[str, int] | None = None
 
 
@@ -110,6 +116,23 @@ class PullSummaryView(View):
     conflicts: int
     charges: int
     unlinked: int
+
+
+class PullStartedView(View):
+    pull_id: str = Field(alias="pullId")
+    state: str
+
+
+class PullView(View):
+    """SPEC §9.3: a manual pull's state (queued|running|done|failed) and, once done, its
+    summary `{updated, created, cancelled, conflicts, charges}`."""
+
+    pull_id: str = Field(alias="pullId")
+    state: Literal["queued", "running", "done", "failed"]
+    requested_at: datetime = Field(alias="requestedAt")
+    finished_at: datetime | None = Field(default=None, alias="finishedAt")
+    summary: PullSummaryView | None = None
+    error_code: str | None = Field(default=None, alias="errorCode")
 
 
 class ChangeView(View):

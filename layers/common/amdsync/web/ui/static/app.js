@@ -619,15 +619,27 @@
     $("pull-updates").addEventListener("click", function (event) {
       withButton(event.currentTarget, function () {
         say(result, "Pulling changes from AdvancedMD…");
+        // 202 {pullId}: the pull runs in the background; its GET shows the summary when done.
         return api("POST", "/appointments/pull-updates").then(
-          function (s) {
-            say(
-              result,
-              "Pull finished: " + s.updated + " updated, " + s.created + " created, " + s.cancelled + " cancelled, " +
-                s.conflicts + " conflicts, " + s.unlinked + " not linked to the EHR.",
-              "ok"
-            );
-            refreshSoon();
+          function (started) {
+            return waitForPull(started.pullId).then(function (pull) {
+              if (pull.state !== "done") {
+                say(result, "The pull failed (" + (pull.errorCode || "unknown error") + "); see the sync logs.", "bad");
+                return;
+              }
+              var s = pull.summary;
+              if (s.status === "blocked") {
+                say(result, "The pull was stopped by the mass-change guard; see the runbook.", "bad");
+                return;
+              }
+              say(
+                result,
+                "Pull finished: " + s.updated + " updated, " + s.created + " created, " + s.cancelled + " cancelled, " +
+                  s.conflicts + " conflicts, " + s.charges + " with charges, " + s.unlinked + " not linked to the EHR.",
+                "ok"
+              );
+              refreshSoon();
+            });
           },
           function (error) {
             explain(result, error);
@@ -670,6 +682,25 @@
     }, 1500);
   }
 
+  // Poll a pull's GET every second until it is done or failed; resolves with the pull.
+  function waitForPull(pullId) {
+    return new Promise(function (resolve, reject) {
+      function look() {
+        api("GET", "/appointments/pull-updates/" + encodeURIComponent(pullId)).then(
+          function (pull) {
+            if (pull.state === "done" || pull.state === "failed") resolve(pull);
+            else window.setTimeout(look, 1000);
+          },
+          function (error) {
+            if (error.status === 0 || error.status >= 500) window.setTimeout(look, 2000);
+            else reject(error);
+          }
+        );
+      }
+      window.setTimeout(look, 500);
+    });
+  }
+
   var bulk = { jobId: null, timer: null };
 
   function startBulk(request) {
@@ -678,13 +709,8 @@
     return api("POST", "/appointments/bulk-sync", request).then(
       function (job) {
         bulk.jobId = job.jobId;
-        say(
-          result,
-          job.total
-            ? "Bulk sync started for " + job.total + " appointment" + (job.total === 1 ? "" : "s") + " (" + request.from + " to " + request.to + ")."
-            : "No registered appointments in " + request.from + " to " + request.to + "; nothing to sync.",
-          "ok"
-        );
+        // 202 in state "planning": the appointments are found in the background (total later).
+        say(result, "Bulk sync started for " + request.from + " to " + request.to + "; finding the appointments…", "ok");
         show($("bulk-progress"), true);
         $("bulk-cancel").disabled = false;
         renderBulk(job);
@@ -702,14 +728,21 @@
     bar.style.width = percent + "%";
     bar.setAttribute("aria-valuenow", String(percent));
     bar.setAttribute("aria-valuetext", percent + "% done");
-    var text = percent + "% — " + job.done + " of " + job.total + " synced";
+    var text;
+    if (job.state === "planning") {
+      text = "Finding appointments… " + job.planned + " found so far";
+      if (job.done) text += ", " + job.done + " synced";
+    } else {
+      text = percent + "% — " + job.done + " of " + job.total + " synced";
+    }
     if (job.failed) text += ", " + job.failed + " failed (see the sync logs)";
     if (job.state === "running") text += ". About " + duration(job.estimatedWaitSeconds) + " left.";
-    else if (job.state === "completed") text += ". Finished.";
+    else if (job.state === "planning") text += ".";
+    else if (job.state === "done") text += job.total ? ". Finished." : ". No registered appointments in the range; nothing to sync.";
     else if (job.state === "cancelled") text += ". Cancelled; queued work is skipped.";
     $("bulk-text").textContent = text;
     $("bulk-progress").setAttribute("data-state", job.state);
-    $("bulk-cancel").hidden = job.state !== "running";
+    $("bulk-cancel").hidden = job.state !== "running" && job.state !== "planning";
   }
 
   function pollBulk() {
@@ -718,7 +751,7 @@
       api("GET", "/appointments/bulk-sync/" + encodeURIComponent(bulk.jobId)).then(
         function (job) {
           renderBulk(job);
-          if (job.state === "running") pollBulk();
+          if (job.state === "running" || job.state === "planning") pollBulk();
           else refreshSoon();
         },
         function (error) {

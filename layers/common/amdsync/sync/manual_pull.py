@@ -1,0 +1,92 @@
+"""The pull button, asynchronous (SPEC §9.3): `request` records a pull and queues it (202
+{pullId}); the worker runs it in pieces against its own deadline, waiting out AMD's
+once-a-minute feed rule and a pull already running, and keeps the summary for
+`GET /appointments/pull-updates/{pullId}`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from amdsync.amd.errors import RateLimited
+from amdsync.domain.pulls import PullRequest
+from amdsync.jobs import SyncJob
+from amdsync.sync.context import SyncContext
+from amdsync.sync.failures import describe
+from amdsync.sync.journal import new_id
+from amdsync.sync.pull import PullOptions, PullRun, PullSummary, Remaining
+
+BUSY_RETRY_SECONDS = 5.0
+RESUME_SECONDS = 1.0
+SUMMARY_FIELDS = ("updated", "created", "cancelled", "conflicts", "charges", "unlinked")
+
+
+@dataclass(frozen=True)
+class PullStep:
+    """What the worker does next with the pull's message: finished, or back in `wait` s."""
+
+    finished: bool
+    wait: float = 0.0
+
+
+class ManualPulls:
+    def __init__(self, ctx: SyncContext, options: PullOptions | None = None) -> None:
+        self._ctx = ctx
+        self._options = options or PullOptions()
+
+    def request(self, actor: str) -> PullRequest:
+        pull = PullRequest(pull_id=new_id()[:20], requested_at=self._ctx.clock.now(), actor=actor)
+        self._ctx.pull_requests.create(pull)
+        message = SyncJob(
+            kind="pull", entityId=pull.pull_id, version=0, practice=self._ctx.practice
+        )
+        self._ctx.queue.enqueue([message])
+        return pull
+
+    def get(self, pull_id: str) -> PullRequest | None:
+        return self._ctx.pull_requests.get(pull_id)
+
+    def run(self, pull_id: str, remaining: Remaining | None = None) -> PullStep:
+        pull = self._ctx.pull_requests.get(pull_id)
+        if pull is None or pull.state in ("done", "failed"):
+            return PullStep(finished=True)  # unknown, or a repeated delivery of a finished one
+        if pull.state == "queued":
+            pull = pull.model_copy(update={"state": "running"})
+            self._ctx.pull_requests.save(pull)
+        try:
+            summary = PullRun(self._ctx, self._options).run(pull.actor, remaining)
+        except RateLimited as exc:
+            return PullStep(finished=False, wait=max(RESUME_SECONDS, exc.retry_after))
+        except Exception as exc:
+            failure = describe(exc)
+            self._finish(pull, "failed", error_code=failure.code.value)
+            return PullStep(finished=True)
+        return self._after(pull, summary)
+
+    def _after(self, pull: PullRequest, summary: PullSummary) -> PullStep:
+        if summary.status == "too_soon":
+            return PullStep(finished=False, wait=max(RESUME_SECONDS, summary.retry_after or 0.0))
+        if summary.status == "busy":
+            return PullStep(finished=False, wait=BUSY_RETRY_SECONDS)
+        if summary.status == "partial":
+            return PullStep(finished=False, wait=RESUME_SECONDS)  # the next run resumes it
+        code = summary.error_code.value if summary.error_code else None
+        self._finish(pull, "done", summary=summary, error_code=code)
+        return PullStep(finished=True)
+
+    def _finish(
+        self,
+        pull: PullRequest,
+        state: str,
+        *,
+        summary: PullSummary | None = None,
+        error_code: str | None = None,
+    ) -> None:
+        update: dict[str, object] = {
+            "state": state,
+            "finished_at": self._ctx.clock.now(),
+            "error_code": error_code,
+        }
+        if summary is not None:
+            update["summary"] = {name: getattr(summary, name) for name in SUMMARY_FIELDS}
+            update["status"] = summary.status
+        self._ctx.pull_requests.save(pull.model_copy(update=update))

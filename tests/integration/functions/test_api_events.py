@@ -45,11 +45,19 @@ EXPECTED: list[tuple[str, int]] = [
     ("get-facilities", 200),
     ("get-mappings-by-kind", 200),
     ("put-mappings-by-kind-by-ehr-id", 200),
+    ("put-webhooks-by-webhook-id", 201),
+    ("get-webhooks", 200),
+    ("post-webhooks-by-webhook-id-test", 200),
+    ("get-webhooks-by-webhook-id-deliveries", 200),
+    ("delete-webhooks-by-webhook-id", 204),
     ("post-patients-sync-all", 202),
     ("get-ui-by-page", 200),
     ("get-ui-static-by-file", 200),
     ("get-widgets-by-name", 200),
 ]
+# Never answered from the idempotency record, on purpose: a webhook's creation answer holds its
+# signing secret, which must not sit in the control table for a day (web/idempotency.py).
+NOT_REPLAYED = {"put-webhooks-by-webhook-id"}
 
 
 def _events() -> dict[str, dict[str, Any]]:
@@ -108,6 +116,8 @@ def test_every_sample_event_through_the_real_api_handler(aws: AwsHarness) -> Non
     for name, status in EXPECTED:
         event = events[name]
         if event["requestContext"]["http"]["method"] not in ("POST", "PUT") or status >= 300:
+            continue
+        if name in NOT_REPLAYED:
             continue
         again = api.lambda_handler(event, FakeLambdaContext())
         assert again["statusCode"] == status, name

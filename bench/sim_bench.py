@@ -33,6 +33,8 @@ from local.amdsim.config import STRICT_RATE_SWITCHES
 from local.amdsim.handle import SimHandle
 from local.runner.stack import LocalStack
 from tests.integration.amd import strict_pacing as strict
+from tests.integration.sync.cli_scenario import run_cli_next_to_worker
+from tests.integration.sync.conftest import Stack
 from tests.reliability.world import (
     ZONE,
     Product,
@@ -356,3 +358,12 @@ def pull_changed(sim: SimHandle, product: Product, linked: int, extra: int) -> d
         "http_429": report["http_429"],
         "rate_limited": report["rate_limited"]["total"],
     }
+
+
+def cli_next_to_worker(sim: SimHandle, stack: LocalStack, env: dict[str, str]) -> dict[str, Any]:
+    """Issue 14's second acceptance figure: the operator CLI's `appointments` over 30 days at
+    peak next to a running worker, strict simulator modes (tests/integration/sync/cli_scenario)."""
+    run = run_cli_next_to_worker(Stack(stack, env), sim)
+    figures = run.figures()
+    figures["errors"] = [repr(error) for error in run.errors]
+    return figures

@@ -140,9 +140,20 @@ def _exercise(running: RunningStack, client: httpx.Client) -> list[str]:
     assert reply.status_code == 202, reply.text
     reply = client.post(f"{base}/appointments/pull-updates", headers=billing)
     assert reply.status_code == 202, reply.text
-    if reply.status_code >= 400:
-        problems.append(reply.text)
+    _wait_pulled(client, f"{base}/appointments/pull-updates/{reply.json()['pullId']}", billing)
     return problems
+
+
+def _wait_pulled(client: httpx.Client, url: str, headers: dict[str, str]) -> None:
+    """The pull runs on the worker (SPEC §9.3): its answer is only the pull's id."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        state = client.get(url, headers=headers).json().get("state")
+        if state in ("done", "failed"):
+            assert state == "done", url
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the pull never finished: {url}")
 
 
 @pytest.mark.timeout(240)

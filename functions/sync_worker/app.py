@@ -41,7 +41,7 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
             remaining=lambda: lambda_context.get_remaining_time_in_millis() / 1000,
         ),
         SERVICES.queue,
-        SERVICES.dead_letters(SETTINGS.sync_dlq_url),
+        SERVICES.dead_letters(),
     )
     logger.info("sync job", extra={"decision": decision.kind})
 

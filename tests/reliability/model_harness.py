@@ -144,7 +144,7 @@ class RecordingDeadLetters:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []
 
-    def send(self, job: SyncJob, reason: str) -> None:
+    def send(self, job: SyncJob, reason: str, attempts: int = 0) -> None:
         self.sent.append((job.entity_id, reason))
 
 

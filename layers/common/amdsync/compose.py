@@ -31,12 +31,13 @@ from amdsync.observability import METRICS_NAMESPACE
 from amdsync.store.admin import DynamoConflicts, DynamoMappings, DynamoSettings
 from amdsync.store.appointments import DynamoAppointments
 from amdsync.store.control import DynamoBulkJobs, DynamoLeases, DynamoWatermark
+from amdsync.store.failed_work import DynamoFailedWork
 from amdsync.store.feed import DynamoChangeFeed
-from amdsync.store.journal import DynamoAuditTrail, DynamoSyncLogs
+from amdsync.store.journal import DynamoAuditLog, DynamoAuditTrail, DynamoSyncLogs
 from amdsync.store.lookup_cache import DynamoLookupCache
 from amdsync.store.patients import DynamoPatients
 from amdsync.store.pulls import DynamoPullRequests, DynamoPullWindows
-from amdsync.store.queue import SqsDeadLetters, SqsJobQueue
+from amdsync.store.queue import SqsJobQueue
 from amdsync.store.rate_buckets import DynamoRateBuckets
 from amdsync.store.token_cache import DynamoTokenCache
 from amdsync.store.webhooks import DynamoWebhooks, SqsWebhookQueue
@@ -175,8 +176,15 @@ class Services:
         """Publish to the alarm topic (ids and counts only: the callers build PHI-free text)."""
         boto3.client("sns").publish(TopicArn=topic_arn, Subject=subject[:100], Message=message)
 
-    def dead_letters(self, dlq_url: str) -> SqsDeadLetters:
-        return SqsDeadLetters(self._sqs, dlq_url)
+    def dead_letters(self) -> DynamoFailedWork:
+        """Where the worker keeps jobs it gave up on (listed at GET /sync/failed)."""
+        return DynamoFailedWork(self._table(self.settings.sync_table), self.practice, self.clock)
+
+    def failed_work(self) -> DynamoFailedWork:
+        return self.dead_letters()
+
+    def audit_log(self) -> DynamoAuditLog:
+        return DynamoAuditLog(self._table(self.settings.audit_table), self.practice)
 
     def _table(self, name: str) -> Any:
         return self._dynamodb.Table(name)

@@ -272,11 +272,11 @@ class World:
     ) -> list[JobDecision]:
         """Run the sync worker over the queue until it is empty, as Lambda + SQS would: a
         deferred or retried job comes back (at once: the wait is recorded, not slept); a
-        dead-lettered one is sent to the DLQ. Returns this drain's decisions."""
+        dead-lettered one is kept as failed work. Returns this drain's decisions."""
         sqs = self.stack.client("sqs")
         url = self.settings.sync_queue_url
         control = RecordingControl()
-        dead_letters = _RecordingDeadLetters(self.services.dead_letters(self.settings.sync_dlq_url))
+        dead_letters = _RecordingDeadLetters(self.services.dead_letters())
         decisions: list[JobDecision] = []
         handled = 0
         idle = 0
@@ -335,9 +335,9 @@ class _RecordingDeadLetters:
         self._inner = inner
         self.sent: list[SyncJob] = []
 
-    def send(self, job: SyncJob, reason: str) -> None:
+    def send(self, job: SyncJob, reason: str, attempts: int = 0) -> None:
         self.sent.append(job)
-        self._inner.send(job, reason)
+        self._inner.send(job, reason, attempts)
 
 
 def work_day(days_ahead: int, hour: int, minute: int = 0) -> datetime:

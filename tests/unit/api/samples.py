@@ -62,6 +62,13 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/sync/dashboard"): Sample(),
     ("GET", "/sync/logs"): Sample(query={"entityType": "appointment", "limit": "50"}),
     ("GET", "/sync/stats"): Sample(query={"period": "7d"}),
+    ("GET", "/audit"): Sample(query={"entityType": "appointment", "limit": "20"}),
+    ("GET", "/sync/failed"): Sample(query={"limit": "20"}),
+    ("POST", "/sync/failed/{jobId}/retry"): Sample({"jobId": "20261201T100000000-0a0b0c0d"}),
+    ("POST", "/sync/failed/retry-all"): Sample(),
+    ("DELETE", "/sync/failed/{jobId}"): Sample(
+        {"jobId": "20261201T100000000-0a0b0c0d"}, body={"reason": "duplicate of another visit"}
+    ),
     ("PUT", "/patients/{patientId}"): Sample({"patientId": "P-100"}, body=PATIENT_BODY),
     ("PUT", "/appointments/{appointmentId}"): Sample(
         {"appointmentId": "A-200"}, body=APPOINTMENT_BODY

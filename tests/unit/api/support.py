@@ -17,6 +17,7 @@ from amdsync.web.resolver import create_resolver
 from amdsync.web.routes import API_ROUTES, BASE_PATH, RouteSpec
 from amdsync.web.views import BudgetView, ConnectionInfo, ConnectionReport, LookupItem
 from tests.fakes import FACILITIES, PRACTICE, PROVIDERS, World, build_world
+from tests.fakes.failed_work import FakeAuditLog, FakeFailedWork
 from tests.fakes.failures import FaultPlan
 from tests.fakes.webhooks import MemoryWebhookStore, fake_resolve
 from tests.lambda_support import FakeLambdaContext
@@ -76,6 +77,8 @@ class FakeApiServices:
     world: World = field(default_factory=build_world)
     admin: FakeAmdAdmin = field(default_factory=FakeAmdAdmin)
     hooks: WebhookServices | None = None
+    failed: Any = field(default_factory=FakeFailedWork)
+    audit: Any = None  # the audit reader; defaults to one over the world's audit trail
 
     @property
     def practice(self) -> str:
@@ -91,6 +94,12 @@ class FakeApiServices:
         if self.hooks is None:
             self.hooks = fake_webhook_services(self.world)
         return self.hooks
+
+    def failed_work(self) -> Any:
+        return self.failed
+
+    def audit_log(self) -> Any:
+        return self.audit or FakeAuditLog(self.world.audit)
 
 
 def claims(roles: Any, practice: str | None = PRACTICE, sub: str = "user-1") -> dict[str, Any]:

@@ -8,7 +8,11 @@ from typing import TYPE_CHECKING
 from boto3.dynamodb.conditions import Key
 
 from amdsync.domain.journal import AuditEntry, SyncLogEntry
+from amdsync.store.audit_log import DynamoAuditLog
+
+__all__ = ["DynamoAuditLog", "DynamoAuditTrail", "DynamoSyncLogs"]
 from amdsync.store import keys
+from amdsync.store.audit_keys import audit_entity
 from amdsync.store.dynamo import from_dynamo, put_new, query_all, to_dynamo
 
 if TYPE_CHECKING:
@@ -66,11 +70,15 @@ class DynamoAuditTrail:
         self._practice = practice
 
     def append(self, entry: AuditEntry) -> None:
+        sort = f"{keys.utc_iso(entry.at)}#{entry.id}"
         put_new(
             self._table,
             {
                 "pk": keys.audit_month(self._practice, entry.at),
-                "sk": f"{keys.utc_iso(entry.at)}#{entry.id}",
+                "sk": sort,
+                # One entity's history is a query on gsi1, whatever its age (DynamoAuditLog).
+                "gsi1pk": audit_entity(self._practice, entry.entity_type, entry.entity_id),
+                "gsi1sk": sort,
                 "data": entry.model_dump(mode="json"),
             },
         )

@@ -67,20 +67,3 @@ class SqsJobQueue:
             ReceiptHandle=receipt_handle,
             VisibilityTimeout=max(0, min(int(seconds + 0.999), 43_200)),
         )
-
-
-class SqsDeadLetters:
-    """Jobs the worker gave up on; the DLQ alarm pages someone (docs/runbook.md)."""
-
-    def __init__(self, client: SQSClient, dlq_url: str) -> None:
-        self._client = client
-        self._url = dlq_url
-
-    def send(self, job: SyncJob, reason: str) -> None:
-        self._client.send_message(
-            QueueUrl=self._url,
-            MessageBody=job.model_dump_json(by_alias=True),
-            MessageGroupId=job.group_id,
-            MessageDeduplicationId=job.dedup_id,
-            MessageAttributes={"reason": {"DataType": "String", "StringValue": reason[:256]}},
-        )

@@ -1,8 +1,9 @@
 """The sync worker's batch loop: SQS records -> JobProcessor decisions -> SQS actions.
 
 Deferred and retried records are reported as batch item failures after their visibility
-timeout is set to the wait, so SQS brings them back then; dead-lettered jobs are sent to the
-DLQ by us and acknowledged, so `maxReceiveCount` (set high) is only a safety net.
+timeout is set to the wait, so SQS brings them back then; dead-lettered jobs are kept as failed
+work by us (DynamoDB, listed at GET /sync/failed) and acknowledged, so `maxReceiveCount` (set
+high) and the SQS DLQ behind it are only a safety net.
 
 SQS counts every receive against `maxReceiveCount`, deferrals included, so a job the rate
 limiter keeps deferring (a long bulk sync at peak) would eventually be moved to the DLQ by SQS
@@ -35,7 +36,7 @@ class QueueControl(Protocol):
 
 
 class DeadLetters(Protocol):
-    def send(self, job: SyncJob, reason: str) -> None: ...
+    def send(self, job: SyncJob, reason: str, attempts: int = 0) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def handle_record(
         raise RetryRecord(decision)
     if decision.kind == "dead_letter":
         code = decision.code.value if decision.code else "UNKNOWN"
-        dead_letters.send(job, code)
+        dead_letters.send(job, code, decision.attempts)
     return decision
 
 

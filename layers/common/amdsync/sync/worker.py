@@ -5,7 +5,7 @@
   against the retry budget, so they alone can never dead-letter a job;
 - retry: a transient failure; come back after an exponential, jittered backoff;
 - dead_letter: transient failures exhausted the retry budget; the record shows `error` and the
-  job goes to the DLQ for a person (and the DLQ alarm).
+  job is kept as failed work for a person to retry or discard (GET /sync/failed).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ class JobDecision:
     kind: DecisionKind
     delay: float = 0.0
     code: SyncErrorCode | None = None
+    attempts: int = 0  # tries spent, when the job is dead-lettered
 
 
 def backoff(attempt: int, rng: random.Random | None = None) -> float:
@@ -122,7 +123,7 @@ class JobProcessor:
         if job.bulk:
             self._ctx.bulk_jobs.count(job.bulk, job.entity_id, failed=1)
         self._ctx.metrics.count("SyncDeadLettered", error_type=code.value)
-        return JobDecision("dead_letter", code=code)
+        return JobDecision("dead_letter", code=code, attempts=attempts)
 
     def _attempts(self, job: SyncJob) -> int:
         if job.kind == "patient":
@@ -132,7 +133,7 @@ class JobProcessor:
         return stored.value.attempts if stored else RETRY_BUDGET
 
     def _mark_given_up(self, job: SyncJob, code: SyncErrorCode) -> None:
-        message = "gave up after repeated AdvancedMD failures; see the dead-letter queue"
+        message = "gave up after repeated AdvancedMD failures; see Failed work (dead-letter)"
         update = {
             "amd_sync_status": "error",
             "amd_sync_error_code": code,

@@ -73,6 +73,12 @@ API_ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec("PUT", "/mappings/{kind}/{ehrId}", ADMIN_ONLY),
     RouteSpec("GET", "/health", None),
     RouteSpec("GET", "/openapi.json", None),
+    # Operator features (SPEC §9.4): failed work and the audit trail.
+    RouteSpec("GET", "/audit", ADMIN_ONLY),
+    RouteSpec("GET", "/sync/failed", BILLING_PLUS),
+    RouteSpec("POST", "/sync/failed/{jobId}/retry", BILLING_PLUS),
+    RouteSpec("POST", "/sync/failed/retry-all", ADMIN_ONLY),
+    RouteSpec("DELETE", "/sync/failed/{jobId}", ADMIN_ONLY),
     # What the admin UI's "Sync all patients" button calls (one request, not one per patient).
     RouteSpec("POST", "/patients/sync-all", BILLING_PLUS),
     # Signed webhooks (SPEC §9.4; web/api_webhooks.py).

@@ -3,9 +3,12 @@ budget. The composition module implements these over the AMD client."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
+from amdsync.domain.audit_query import AuditQuery
+from amdsync.domain.journal import AuditEntry
 from amdsync.sync.context import SyncContext
+from amdsync.sync.failed_work import FailedWorkStore
 from amdsync.sync.webhooks import WebhookServices
 from amdsync.web.views import BudgetView, ConnectionInfo, ConnectionReport, LookupItem
 
@@ -28,3 +31,13 @@ class ApiServices(Protocol):
     def context(self) -> SyncContext: ...
     def amd_admin(self) -> AmdAdmin: ...
     def webhooks(self) -> WebhookServices: ...
+    def failed_work(self) -> FailedWorkStore: ...
+    def audit_log(self) -> AuditLog: ...
+
+
+class AuditLog(Protocol):
+    def page(
+        self, query: AuditQuery, position: dict[str, Any] | None, limit: int
+    ) -> tuple[list[AuditEntry], dict[str, Any] | None]:
+        """Newest first; raises ValueError for a position it did not hand out."""
+        ...

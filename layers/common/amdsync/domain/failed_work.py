@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, field_serializer
 
 from amdsync.domain.base import DomainModel
 from amdsync.jobs import SyncJob
@@ -43,6 +43,11 @@ class FailedJob(DomainModel):
     error_code: str = Field(max_length=64)
     error: str = Field(max_length=200)
     job: SyncJob  # what a retry sends again
+
+    @field_serializer("job")
+    def _job_as_queued(self, job: SyncJob) -> dict[str, Any]:
+        # The queue's own wire form (SyncJob validates by its aliases only).
+        return job.model_dump(mode="json", by_alias=True)
 
     @classmethod
     def from_job(cls, job: SyncJob, code: str, attempts: int, at: datetime) -> FailedJob:

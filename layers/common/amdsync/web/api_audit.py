@@ -21,6 +21,7 @@ from amdsync.web.views import View
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 DEFAULT_DAYS = 90
+CLOCK_MARGIN = timedelta(minutes=1)
 ENTITY_TYPES = frozenset(get_args(EntityType))
 MAX_FILTER_CHARS = 128
 
@@ -88,7 +89,8 @@ def _filter(value: str | None, field: str) -> str | None:
 
 
 def build_query(params: dict[str, str | None], now: datetime, zone: ZoneInfo) -> AuditQuery:
-    end = _instant(params["to"], "to", zone, end=True) if params["to"] else now
+    # Without `to`, up to now inclusive, with a margin for another function's clock.
+    end = _instant(params["to"], "to", zone, end=True) if params["to"] else now + CLOCK_MARGIN
     start = (
         _instant(params["from"], "from", zone, end=False)
         if params["from"]

@@ -21,7 +21,16 @@ from local.runner.jwt_authorizer import JwtAuthorizer
 from tests.ui.conftest import Opened, UiWorld, screenshot
 
 OpenPage = Callable[..., Opened]
-PAGES = ["dashboard", "conflicts", "mappings", "settings", "sign-in", "demo-ehr"]
+PAGES = [
+    "dashboard",
+    "conflicts",
+    "mappings",
+    "settings",
+    "failed-work",
+    "audit",
+    "sign-in",
+    "demo-ehr",
+]
 WIDGETS = {
     "appointment": "appointmentId=A-UI-ERR",
     "patient": "patientId=P-UI-1",

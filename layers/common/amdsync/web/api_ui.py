@@ -76,6 +76,8 @@ PAGES: dict[str, Page] = {
     "mappings": Page("mappings.html", "Mappings", "admin"),
     "settings": Page("settings.html", "Settings", "admin"),
     "webhooks": Page("webhooks.html", "Webhooks", "admin"),
+    "failed-work": Page("failed_work.html", "Failed work", "billing"),
+    "audit": Page("audit.html", "Audit trail", "admin"),
     "demo-ehr": Page("demo_ehr.html", "Demo EHR scheduler", "everyone"),
 }
 WIDGETS: dict[str, Page] = {
@@ -85,6 +87,7 @@ WIDGETS: dict[str, Page] = {
 }
 NAV = [("dashboard", "Dashboard"), ("conflicts", "Conflicts"), ("mappings", "Mappings")]
 NAV += [("settings", "Settings"), ("webhooks", "Webhooks")]
+NAV += [("failed-work", "Failed work"), ("audit", "Audit trail")]
 
 
 def frame_ancestors(raw: str | None = None) -> list[str]:
@@ -186,6 +189,8 @@ def _render(page: Page, *, prefix: str, context: dict[str, Any]) -> str:
         nav=NAV,
         version=asset_version,
         role_claim=settings.role_claim,
+        # Operator pages show times in the practice's zone, whatever the browser's.
+        practice_zone=settings.practice_timezone,
         **context,
     )
 

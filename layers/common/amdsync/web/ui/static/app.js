@@ -1470,6 +1470,12 @@
     "widget-badge": initBadge,
   };
 
+  // Shared with ops.js (the Failed work and Audit trail pages), which loads after this file.
+  window.amdsync = {
+    $: $, el: el, clear: clear, show: show, say: say, busy: busy, when: when,
+    api: api, explain: explain, guard: guard, atLeast: atLeast,
+  };
+
   initChrome();
   if (INIT[page]) INIT[page]();
 

@@ -39,6 +39,7 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
         lambda: JobProcessor(
             SERVICES.context(),
             remaining=lambda: lambda_context.get_remaining_time_in_millis() / 1000,
+            backoff_base=SETTINGS.retry_base_seconds,
         ),
         SERVICES.queue,
         SERVICES.dead_letters(),

@@ -380,7 +380,12 @@ def e2e() -> Iterator[E2E]:
         moto_port=0,
         sim_port=0,
         clock=ScaledClock(20),
-        function_environment={"AMD_RATE_LIMITS_JSON": json.dumps(E2E_LIMITS)},
+        function_environment={
+            "AMD_RATE_LIMITS_JSON": json.dumps(E2E_LIMITS),
+            # Retry backoff from 1 s instead of 10 s: a persistent AMD failure spends the
+            # worker's retry budget and reaches Failed work in seconds, not minutes.
+            "SYNC_RETRY_BASE_SECONDS": "0.5",
+        },
         function_timeout_scale=FUNCTION_TIMEOUT_SCALE,
     )
     stack = LocalStack(config).start()

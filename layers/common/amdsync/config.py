@@ -107,6 +107,9 @@ class UiSettings(FunctionSettings):
 
 class WorkerSettings(AmdSettings):
     sync_dlq_url: str = Field(alias="SYNC_DLQ_URL")
+    # The base of the retry backoff's clock (full jitter, doubling per try, capped at 15 min):
+    # the e2e suite shortens it so a persistent AMD failure reaches Failed work in seconds.
+    retry_base_seconds: float = Field(default=10.0, gt=0, le=60, alias="SYNC_RETRY_BASE_SECONDS")
 
 
 class WebhookDeliverySettings(TableSettings):

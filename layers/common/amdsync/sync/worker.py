@@ -44,9 +44,11 @@ class JobDecision:
     attempts: int = 0  # tries spent, when the job is dead-lettered
 
 
-def backoff(attempt: int, rng: random.Random | None = None) -> float:
+def backoff(
+    attempt: int, rng: random.Random | None = None, base: float = BASE_BACKOFF_SECONDS
+) -> float:
     """Full jitter: uniform in [0, min(cap, base * 2^attempt)], at least one second."""
-    ceiling = min(MAX_BACKOFF_SECONDS, BASE_BACKOFF_SECONDS * 2 ** max(attempt, 0))
+    ceiling = min(MAX_BACKOFF_SECONDS, base * 2 ** max(attempt, 0))
     return max(1.0, (rng or random).uniform(0, ceiling))
 
 
@@ -56,12 +58,14 @@ class JobProcessor:
         ctx: SyncContext,
         remaining: Remaining | None = None,
         pull_options: PullOptions | None = None,
+        backoff_base: float = BASE_BACKOFF_SECONDS,
     ) -> None:
         self._ctx = ctx
         self._bulk = BulkSync(ctx)
         # Seconds left in this invocation: a manual pull stops and resumes before it ends.
         self._remaining = remaining
         self._pull_options = pull_options
+        self._backoff_base = backoff_base
 
     def process(self, job: SyncJob) -> JobDecision:
         # Every AMD call the job makes is paced for its lane (amd/lanes.py).
@@ -118,7 +122,7 @@ class JobProcessor:
     def _retry_or_give_up(self, job: SyncJob, code: SyncErrorCode) -> JobDecision:
         attempts = self._attempts(job)
         if attempts < RETRY_BUDGET:
-            return JobDecision("retry", backoff(attempts), code)
+            return JobDecision("retry", backoff(attempts, base=self._backoff_base), code)
         self._mark_given_up(job, code)
         if job.bulk:
             self._ctx.bulk_jobs.count(job.bulk, job.entity_id, failed=1)

@@ -21,7 +21,9 @@ from tests.unit.api.support import Api, FakeApiServices
 
 
 def _keys(*names: str) -> list[dict[str, str]]:
-    return [{"AttributeName": n, "KeyType": k} for n, k in zip(names, ("HASH", "RANGE"))]
+    return [
+        {"AttributeName": n, "KeyType": k} for n, k in zip(names, ("HASH", "RANGE"), strict=True)
+    ]
 
 
 def create_table(resource: Any, name: str, *, index: bool) -> Any:

@@ -134,6 +134,20 @@ def test_dead_letter_queue_not_empty_alarm(template: dict[str, Any]) -> None:
     assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["SyncDeadLetterQueue", "Arn"]}
 
 
+def test_failed_work_alarm_fires_when_the_worker_gives_up_on_a_job(
+    template: dict[str, Any],
+) -> None:
+    props = _alarm(template, "FailedWorkAlarm")
+    assert props["Namespace"] == "AMDSync"
+    assert props["MetricName"] == "SyncDeadLettered" and _emitted("SyncDeadLettered")
+    worker = _service_of(template, "SyncWorkerFunction")
+    assert props["Dimensions"] == [{"Name": "service", "Value": worker}]
+    assert (props["Statistic"], props["Threshold"]) == ("Sum", 1)
+    assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert props["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    assert "runbook.md#failed-work" in props["AlarmDescription"]
+
+
 def test_pull_stale_alarm_treats_silence_as_stale(template: dict[str, Any]) -> None:
     props = _alarm(template, "PullStaleAlarm")
     assert props["Namespace"] == "AMDSync"

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from amdsync.domain.audit_query import AuditQuery
-from amdsync.domain.failed_work import FailedJob
 from amdsync.domain.journal import AuditEntry
+from amdsync.failed_jobs import FailedJob
 from tests.fakes.journal import FakeAuditTrail
 
 

@@ -16,8 +16,8 @@ import boto3
 import pytest
 from playwright.sync_api import expect
 
-from amdsync.domain.failed_work import FailedJob
 from amdsync.domain.journal import AuditEntry
+from amdsync.failed_jobs import FailedJob
 from amdsync.jobs import SyncJob
 from amdsync.store.failed_work import DynamoFailedWork
 from amdsync.store.journal import DynamoAuditTrail

@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from amdsync.domain.failed_work import FailedJob
+from amdsync.failed_jobs import FailedJob
 from amdsync.jobs import SyncJob
 from amdsync.store.failed_work import DynamoFailedWork
 from amdsync.store.journal import DynamoAuditLog, DynamoAuditTrail

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from amdsync.domain.failed_work import FailedJob
+from amdsync.failed_jobs import FailedJob
 from amdsync.jobs import SyncJob
 from amdsync.store.dynamo import from_dynamo, is_condition_failure, to_dynamo
 from amdsync.sync.ports import Clock

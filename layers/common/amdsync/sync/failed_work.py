@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from amdsync.domain.failed_work import FailedJob
 from amdsync.domain.journal import AuditEntry, EntityType
+from amdsync.failed_jobs import FailedJob
 from amdsync.jobs import SyncJob
 from amdsync.sync.context import SyncContext
 from amdsync.sync.journal import new_id

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from amdsync.domain.failed_work import JOB_ID_PATTERN, FailedJob
+from amdsync.failed_jobs import JOB_ID_PATTERN, FailedJob
 from amdsync.sync.failed_work import Actor, FailedJobNotFound, FailedWork
 from amdsync.web.context import caller_of, services_of
 from amdsync.web.cursors import bad_cursor, decode_position, encode_position

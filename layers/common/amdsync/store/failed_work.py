@@ -5,7 +5,8 @@ message out by id means receiving everything in front of it (docs/decisions.md).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
@@ -13,10 +14,13 @@ from botocore.exceptions import ClientError
 from amdsync.failed_jobs import FailedJob
 from amdsync.jobs import SyncJob
 from amdsync.store.dynamo import from_dynamo, is_condition_failure, to_dynamo
-from amdsync.sync.ports import Clock
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
 
 
 def failed_partition(practice: str) -> str:

@@ -51,6 +51,11 @@ EXPECTED: list[tuple[str, int]] = [
     ("get-webhooks-by-webhook-id-deliveries", 200),
     ("delete-webhooks-by-webhook-id", 204),
     ("post-patients-sync-all", 202),
+    ("get-sync-failed", 200),
+    ("post-sync-failed-by-job-id-retry", 404),  # failed jobs come from the worker: none here
+    ("delete-sync-failed-by-job-id", 404),
+    ("post-sync-failed-retry-all", 202),
+    ("get-audit", 200),  # the settings changes above, read back
     ("get-ui-by-page", 200),
     ("get-ui-static-by-file", 200),
     ("get-widgets-by-name", 200),

@@ -10,15 +10,15 @@ counted this job as failed, and a retry must not count it twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Protocol
 
+from amdsync.amd.lanes import BACKGROUND, INTERACTIVE, Lane
 from amdsync.domain.journal import AuditEntry, EntityType
 from amdsync.failed_jobs import FailedJob
 from amdsync.jobs import SyncJob
 from amdsync.sync.context import SyncContext
 from amdsync.sync.journal import new_id
 
-Lane = Literal["interactive", "background"]
 RETRY_ALL_PAGE = 100
 
 
@@ -49,7 +49,7 @@ class FailedWork:
 
     def retry(self, job_id: str, actor: Actor) -> FailedJob:
         failed = self._take(job_id)
-        self._ctx.queue.enqueue([_again(failed.job, "interactive")])
+        self._ctx.queue.enqueue([_again(failed.job, INTERACTIVE)])
         self._store.remove(job_id)
         self._audit(actor, "failed_work_retry", failed.entity_type, failed.entity_id, job_id)
         return failed
@@ -62,7 +62,7 @@ class FailedWork:
         while True:
             jobs, after = self._store.page(after, RETRY_ALL_PAGE)
             if jobs:
-                self._ctx.queue.enqueue([_again(f.job, "background") for f in jobs])
+                self._ctx.queue.enqueue([_again(f.job, BACKGROUND) for f in jobs])
                 queued += sum(1 for f in jobs if self._store.remove(f.job_id))
             if after is None:
                 break

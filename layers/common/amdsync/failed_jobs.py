@@ -36,7 +36,8 @@ def new_job_id(at: datetime) -> str:
 
 class FailedJob(DomainModel):
     job_id: str = Field(pattern=JOB_ID_PATTERN)
-    entity_type: Literal["appointment", "patient"]
+    # The job's kind: only appointment and patient jobs spend a retry budget today.
+    entity_type: Literal["appointment", "patient", "bulk_plan", "pull"]
     entity_id: str = Field(min_length=1, max_length=128)
     failed_at: AwareDatetime
     attempts: int = Field(ge=0)

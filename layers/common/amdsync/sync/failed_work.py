@@ -20,6 +20,13 @@ from amdsync.sync.context import SyncContext
 from amdsync.sync.journal import new_id
 
 RETRY_ALL_PAGE = 100
+# The audit trail's entity vocabulary for each job kind.
+_AUDITED_AS: dict[str, EntityType] = {
+    "appointment": "appointment",
+    "patient": "patient",
+    "bulk_plan": "bulk",
+    "pull": "pull",
+}
 
 
 class FailedWorkStore(Protocol):
@@ -51,7 +58,7 @@ class FailedWork:
         failed = self._take(job_id)
         self._ctx.queue.enqueue([_again(failed.job, INTERACTIVE)])
         self._store.remove(job_id)
-        self._audit(actor, "failed_work_retry", failed.entity_type, failed.entity_id, job_id)
+        self._audit(actor, "failed_work_retry", failed, job_id)
         return failed
 
     def retry_all(self, actor: Actor) -> int:
@@ -78,7 +85,7 @@ class FailedWork:
             self._entry(
                 actor,
                 "failed_work_discard",
-                failed.entity_type,
+                _AUDITED_AS[failed.entity_type],
                 failed.entity_id,
                 {"jobId": job_id, "reason": reason},
             )
@@ -91,11 +98,10 @@ class FailedWork:
             raise FailedJobNotFound(job_id)
         return failed
 
-    def _audit(
-        self, actor: Actor, action: str, entity_type: EntityType, entity_id: str, job_id: str
-    ) -> None:
+    def _audit(self, actor: Actor, action: str, failed: FailedJob, job_id: str) -> None:
+        entity_type = _AUDITED_AS[failed.entity_type]
         self._ctx.audit.append(
-            self._entry(actor, action, entity_type, entity_id, {"jobId": job_id})
+            self._entry(actor, action, entity_type, failed.entity_id, {"jobId": job_id})
         )
 
     def _entry(

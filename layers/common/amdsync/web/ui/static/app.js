@@ -1470,18 +1470,13 @@
     "widget-badge": initBadge,
   };
 
-  // Shared with ops.js (the Failed work and Audit trail pages), which loads after this file.
-  window.amdsync = {
-    $: $, el: el, clear: clear, show: show, say: say, busy: busy, when: when,
-    api: api, explain: explain, guard: guard, atLeast: atLeast,
-  };
-
   initChrome();
   if (INIT[page]) INIT[page]();
 
-  // Helpers for the pages with scripts of their own (webhooks.js), loaded after this one.
+  // Helpers for the pages with scripts of their own (webhooks.js, ops.js), loaded after this one.
   window.amdsync = {
     $: $, el: el, clear: clear, show: show, say: say, busy: busy, explain: explain, guard: guard,
     when: when, duration: duration, statusBadge: statusBadge, withButton: withButton, api: api,
+    atLeast: atLeast,
   };
 })();

@@ -62,6 +62,9 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/sync/dashboard"): Sample(),
     ("GET", "/sync/logs"): Sample(query={"entityType": "appointment", "limit": "50"}),
     ("GET", "/sync/stats"): Sample(query={"period": "7d"}),
+    ("GET", "/me"): Sample(),
+    ("GET", "/schedule"): Sample(query={"date": "2026-12-01", "providerId": "DR-7"}),
+    ("GET", "/sync/status"): Sample(),
     ("PUT", "/patients/{patientId}"): Sample({"patientId": "P-100"}, body=PATIENT_BODY),
     ("PUT", "/appointments/{appointmentId}"): Sample(
         {"appointmentId": "A-200"}, body=APPOINTMENT_BODY

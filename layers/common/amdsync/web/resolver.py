@@ -23,7 +23,7 @@ from amdsync.domain.concurrency import StaleWriteError, VersionReusedError
 from amdsync.domain.errors import DomainError, IllegalTransitionError
 from amdsync.observability import logger
 from amdsync.sync.intake import NotRegistered
-from amdsync.web import api_admin, api_records, api_sync, api_ui, api_webhooks
+from amdsync.web import api_admin, api_console, api_records, api_sync, api_ui, api_webhooks
 from amdsync.web.auth import authorize, caller_from_event
 from amdsync.web.body_guard import check_body
 from amdsync.web.idempotency import PersistenceFactory, idempotency_middleware
@@ -82,7 +82,7 @@ def create_resolver(
     def openapi() -> Response[dict[str, Any]]:
         return Response(200, "application/json", openapi_document(app))
 
-    for module in (api_records, api_sync, api_admin, api_ui, api_webhooks):
+    for module in (api_records, api_sync, api_admin, api_console, api_ui, api_webhooks):
         app.include_router(module.router)
     if services is not None:
         app.use(middlewares=[_context_middleware(services, role_claim)])

@@ -308,7 +308,8 @@ def test_bulk_sync_progress_reaches_100_percent(world: UiWorld, open_page: OpenP
     page.locator("#bulk-to").fill(day)
     page.get_by_role("button", name="Start bulk sync").click()
     # 202 in state planning: the appointments are found in the background, then counted.
-    expect(page.locator("#manual-result")).to_contain_text(f"Bulk sync started for {day} to {day}")
+    spoken = world.days["bulk"].strftime("%A, %B %-d, %Y")  # in words, not 2026-12-08
+    expect(page.locator("#manual-result")).to_contain_text(f"Bulk sync started on {spoken}")
     bar = page.get_by_role("progressbar")
     expect(bar).to_have_attribute("aria-valuenow", "100", timeout=60_000)
     expect(page.locator("#bulk-text")).to_contain_text("2 of 2 synced")

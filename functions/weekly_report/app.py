@@ -1,6 +1,5 @@
 """Weekly report function: Monday 07:00 America/Denver summary of sync health to SNS."""
 
-from dataclasses import asdict
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -23,4 +22,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     text, stats = weekly_summary(SERVICES.context())
     SERVICES.notify(SETTINGS.alarm_topic_arn, "amdsync weekly summary", text)
     logger.info("weekly summary sent", extra={"total": stats.total})
-    return {"sent": True, "stats": asdict(stats)}
+    return {"sent": True, "stats": stats.model_dump(mode="json")}

@@ -151,5 +151,5 @@ def test_a_429_burst_is_waited_out_and_counted(e2e: E2E, counters: Counters) -> 
 
     counters.assert_clean(http_429=1)
     stats = e2e.api.get("admin", "/sync/stats?period=24h")
-    assert stats["rate_limit_waits"] > stats_before["rate_limit_waits"], stats
+    assert stats["rateLimitWaits"] > stats_before["rateLimitWaits"], stats
     assert len(e2e.amd_visits(date=day.isoformat())) == 4

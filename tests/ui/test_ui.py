@@ -21,16 +21,8 @@ from local.runner.jwt_authorizer import JwtAuthorizer
 from tests.ui.conftest import Opened, UiWorld, screenshot
 
 OpenPage = Callable[..., Opened]
-PAGES = [
-    "dashboard",
-    "conflicts",
-    "mappings",
-    "settings",
-    "failed-work",
-    "audit",
-    "sign-in",
-    "demo-ehr",
-]
+PAGES = ["my-day", "sync-status", "dashboard", "conflicts", "mappings", "settings", "sign-in"]
+PAGES += ["demo-ehr", "failed-work", "audit"]
 WIDGETS = {
     "appointment": "appointmentId=A-UI-ERR",
     "patient": "patientId=P-UI-1",
@@ -158,11 +150,11 @@ def test_issuer_sign_in_walk_as_billing_refreshes_silently_and_signs_out(
         screenshot(page, "sign-in-issuer.png")
         # 2. Log in as the billing user; back on the UI, on the billing user's page.
         page.get_by_role("button", name="dev-billing").click()
-        page.wait_for_url(re.compile(r"/ui/dashboard$"))
+        page.wait_for_url(re.compile(r"/ui/sync-status$"))
         expect(page.locator("#whoami")).to_contain_text("dev-billing (billing)")
-        # Billing's page: the dashboard's manual sync (the figures are for administrators).
+        # Billing's page: the queue, its wait and the manual sync buttons.
         expect(page.get_by_role("button", name="Sync all patients")).to_be_enabled()
-        expect(page.locator("#page-message")).to_contain_text("signed in as billing")
+        expect(page.locator("article[aria-label=Queue]")).to_contain_text("Estimated wait")
         first = page.evaluate("sessionStorage.getItem('amdsync.token')")
         claims = authorizer.authorize(f"Bearer {first}")
         assert claims is not None and claims["roles"] == "[billing]"
@@ -253,7 +245,7 @@ def test_dashboard_shows_the_stacks_real_counts_and_logs(
     page.get_by_label("Outcome").select_option("error")
     page.get_by_label("Entity id").fill("A-UI-ERR")
     page.get_by_role("button", name="Apply filters").click()
-    expect(rows.first).to_contain_text("PROVIDER_NOT_MAPPED")
+    expect(rows.first).to_contain_text("The provider is not matched to AdvancedMD")
     assert all("A-UI-ERR" in text for text in rows.all_inner_texts())
     page.get_by_label("Entity id").fill("no-such-entity")
     page.get_by_role("button", name="Apply filters").click()
@@ -316,7 +308,8 @@ def test_bulk_sync_progress_reaches_100_percent(world: UiWorld, open_page: OpenP
     page.locator("#bulk-to").fill(day)
     page.get_by_role("button", name="Start bulk sync").click()
     # 202 in state planning: the appointments are found in the background, then counted.
-    expect(page.locator("#manual-result")).to_contain_text(f"Bulk sync started for {day} to {day}")
+    spoken = world.days["bulk"].strftime("%A, %B %-d, %Y")  # in words, not 2026-12-08
+    expect(page.locator("#manual-result")).to_contain_text(f"Bulk sync started on {spoken}")
     bar = page.get_by_role("progressbar")
     expect(bar).to_have_attribute("aria-valuenow", "100", timeout=60_000)
     expect(page.locator("#bulk-text")).to_contain_text("2 of 2 synced")
@@ -340,15 +333,17 @@ def test_manual_sync_click_puts_the_appointment_in_advancedmd(
     status = page.locator("#sync-status")
     expect(status).to_have_text(re.compile("Pending"))
     assert "#token" not in page.url  # the fragment is dropped once read
-    expect(page.get_by_role("link", name="View in AdvancedMD")).to_have_count(0)
+    expect(page.get_by_role("button", name="Copy visit id")).to_have_count(0)
     page.get_by_role("button", name="Create in AdvancedMD").click()
     expect(status).to_have_text(re.compile("Synced"), timeout=45_000)
     record = world.status_of("appointments", "A-UI-1")
     visit = record["advancedMDVisitId"]
     expect(page.locator(".widget-body")).to_contain_text(visit)
-    expect(page.get_by_role("link", name="View in AdvancedMD")).to_have_attribute(
-        "href", record["amdLink"]
-    )
+    # AdvancedMD documents no link into its screens: the visit id to copy, and no link.
+    assert record["amdLink"] is None
+    expect(page.locator("#visit-id")).to_have_text(visit)
+    expect(page.get_by_role("button", name="Copy visit id")).to_be_visible()
+    expect(page.get_by_role("link")).to_have_count(0)
     expect(page.get_by_role("button", name="Re-sync to AdvancedMD")).to_be_visible()
     held = world.sim("GET", f"appointments/{visit}")
     assert str(held["id"]) == visit
@@ -487,9 +482,9 @@ def test_conflicts_show_both_sides_and_resolve(world: UiWorld, open_page: OpenPa
     page = opened.page
     conflict = page.locator("section.conflict[data-conflict-id=A-UI-C]")
     row = conflict.locator("tbody tr")
-    expect(row).to_contain_text("start")
-    expect(row.locator(".side-ehr")).to_contain_text("T15:00")
-    expect(row.locator(".side-amd")).to_contain_text("T14:00")
+    expect(row).to_contain_text("Start time")
+    expect(row.locator(".side-ehr")).to_contain_text("3:00 PM")
+    expect(row.locator(".side-amd")).to_contain_text("2:00 PM")
     assert_accessible(page)
     screenshot(page, "conflicts.png")
     conflict.get_by_role("button", name="Keep the EHR's values").click()

@@ -309,8 +309,11 @@ class AmdAdminService:
         )
 
     def appointment_link(self, visit_id: str) -> str | None:
-        # AMD's web client has no documented deep link; point at the scheduler REST resource.
-        return f"advancedmd://scheduler/appointments/{visit_id}"
+        # PROTOCOL.md documents no URL that opens an appointment in AdvancedMD's own screens,
+        # and a made-up one only sends people nowhere: no link; the UI shows the visit id to
+        # copy into AdvancedMD's search instead.
+        del visit_id
+        return None
 
 
 def _plain(exc: AmdError) -> str:

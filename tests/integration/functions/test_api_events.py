@@ -32,6 +32,9 @@ EXPECTED: list[tuple[str, int]] = [
     ("get-sync-dashboard", 200),
     ("get-sync-logs", 200),
     ("get-sync-stats", 200),
+    ("get-me", 200),
+    ("get-schedule", 200),
+    ("get-sync-status", 200),
     ("get-appointments", 200),
     ("get-visits-by-visit-id", 200),  # the simulator's seeded visit 5001
     ("get-changes", 200),

@@ -109,12 +109,12 @@ def test_weekly_summary_reaches_the_topic_and_matches_sync_stats(aws: AwsHarness
     )
     rate = re.search(r"Success rate: ([\d.]+) %; p95 duration: (\d+) ms", text)
     assert rate is not None
-    assert float(rate.group(1)) == round(stats["success_rate"] * 100, 1)
-    assert float(rate.group(2)) == stats["p95_duration_ms"]
-    assert stats["errors_by_type"] == {
+    assert float(rate.group(1)) == round(stats["successRate"] * 100, 1)
+    assert float(rate.group(2)) == stats["p95DurationMs"]
+    assert stats["errorsByType"] == {
         "PROVIDER_NOT_MAPPED": 2,
         "AMD_UNAVAILABLE": 1,
         "CONFLICT": 1,
     }
-    assert stats["conflicts"] == 1 and stats["rate_limit_waits"] == 2
+    assert stats["conflicts"] == 1 and stats["rateLimitWaits"] == 2
     assert result["stats"] == {k: v for k, v in stats.items() if k in result["stats"]}

@@ -69,6 +69,9 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("DELETE", "/sync/failed/{jobId}"): Sample(
         {"jobId": "20261201T100000000-0a0b0c0d"}, body={"reason": "duplicate of another visit"}
     ),
+    ("GET", "/me"): Sample(),
+    ("GET", "/schedule"): Sample(query={"date": "2026-12-01", "providerId": "DR-7"}),
+    ("GET", "/sync/status"): Sample(),
     ("PUT", "/patients/{patientId}"): Sample({"patientId": "P-100"}, body=PATIENT_BODY),
     ("PUT", "/appointments/{appointmentId}"): Sample(
         {"appointmentId": "A-200"}, body=APPOINTMENT_BODY

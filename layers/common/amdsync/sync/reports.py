@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
 
 from amdsync.domain.appointments import AppointmentSyncRecord
 from amdsync.domain.journal import SyncLogEntry
@@ -15,17 +17,30 @@ from amdsync.sync.context import SyncContext
 PERIODS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 
 
-@dataclass
-class SyncStats:
+class Report(BaseModel):
+    """camelCase on the wire like the rest of the API (SPEC §9.4); snake_case in Python."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, validate_by_name=True, serialize_by_alias=True
+    )
+
+
+class SyncStats(Report):
+    """Sync attempts (appointments and patients) in a period. `total` is every attempt:
+    `succeeded + failed + skipped + deferred`. A deferral is our own limiter asking to wait,
+    not a sync that failed, so it counts apart and stays out of the success rate."""
+
     period: str
     total: int = 0
     succeeded: int = 0
-    failed: int = 0
-    success_rate: float | None = None
+    failed: int = Field(default=0, description="Errors and conflicts")
+    skipped: int = Field(default=0, description="Nothing to do, or left out by the settings")
+    deferred: int = Field(default=0, description="Postponed by the rate limit; retried later")
+    success_rate: float | None = Field(default=None, description="succeeded / (succeeded + failed)")
     average_duration_ms: float | None = None
     p95_duration_ms: float | None = None
-    errors_by_type: dict[str, int] = field(default_factory=dict)
-    rate_limit_waits: int = 0
+    errors_by_type: dict[str, int] = Field(default_factory=dict)
+    rate_limit_waits: int = Field(default=0, description="Every rate-limit deferral, pulls too")
     conflicts: int = 0
 
 
@@ -41,6 +56,8 @@ def sync_stats(entries: list[SyncLogEntry], period: str) -> SyncStats:
     syncs = [e for e in entries if e.entity_type in ("appointment", "patient")]
     succeeded = [e for e in syncs if e.outcome == "success"]
     failed = [e for e in syncs if e.outcome in ("error", "conflict")]
+    skipped = sum(1 for e in syncs if e.outcome == "skipped")
+    deferred = sum(1 for e in syncs if e.outcome == "deferred")
     durations = [e.duration_ms for e in succeeded]
     decided = len(succeeded) + len(failed)
     errors = Counter(e.error_code.value for e in failed if e.error_code is not None)
@@ -49,6 +66,8 @@ def sync_stats(entries: list[SyncLogEntry], period: str) -> SyncStats:
         total=len(syncs),
         succeeded=len(succeeded),
         failed=len(failed),
+        skipped=skipped,
+        deferred=deferred,
         success_rate=round(len(succeeded) / decided, 4) if decided else None,
         average_duration_ms=round(sum(durations) / len(durations), 1) if durations else None,
         p95_duration_ms=p95(durations),
@@ -63,8 +82,9 @@ def stats_for(ctx: SyncContext, period: str, now: datetime | None = None) -> Syn
     return sync_stats(ctx.logs.between(end - PERIODS[period], end), period)
 
 
-@dataclass
-class StatusCard:
+class StatusCard(Report):
+    """Records by sync status: `total = synced + pending + error + conflict`."""
+
     total: int = 0
     synced: int = 0
     pending: int = 0
@@ -74,16 +94,18 @@ class StatusCard:
 
 
 def _card(records: list[tuple[str, datetime | None]]) -> StatusCard:
-    card = StatusCard(total=len(records))
-    for status, synced_at in records:
-        setattr(card, status, getattr(card, status) + 1)
-        if synced_at and (card.last_synced is None or synced_at > card.last_synced):
-            card.last_synced = synced_at
-    return card
+    counts = Counter(status for status, _ in records)
+    return StatusCard(
+        total=len(records),
+        synced=counts["synced"],
+        pending=counts["pending"],
+        error=counts["error"],
+        conflict=counts["conflict"],
+        last_synced=max((at for _, at in records if at), default=None),
+    )
 
 
-@dataclass
-class ChargesCard:
+class ChargesCard(Report):
     seen: int = 0
     with_charges: int = 0
     without_charges: int = 0
@@ -96,8 +118,7 @@ def charges_card(records: list[AppointmentSyncRecord]) -> ChargesCard:
     return ChargesCard(seen=len(seen), with_charges=posted, without_charges=len(seen) - posted)
 
 
-@dataclass
-class Dashboard:
+class Dashboard(Report):
     patients: StatusCard
     appointments: StatusCard
     charges: ChargesCard

@@ -4,7 +4,6 @@ conflicts."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
@@ -17,6 +16,7 @@ from amdsync.domain.journal import AuditEntry, EntityType
 from amdsync.domain.mappings import Mapping, MappingKind
 from amdsync.domain.review import ConflictResolution
 from amdsync.domain.settings import Settings, SettingsReplacement
+from amdsync.sync.context import SyncContext
 from amdsync.sync.estimate import estimate_wait
 from amdsync.sync.journal import new_id
 from amdsync.sync.reports import PERIODS, dashboard, stats_for
@@ -27,30 +27,41 @@ from amdsync.web.merge_patch import merge_patch
 from amdsync.web.paging import page_of
 from amdsync.web.problems import Problem
 from amdsync.web.routes import BASE_PATH
-from amdsync.web.views import ConnectionReport, LookupItem, Page
+from amdsync.web.views import (
+    ConnectionReport,
+    DashboardView,
+    LookupItem,
+    Page,
+    QueueView,
+    SyncStatsView,
+)
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 DEFAULT_LOG_DAYS = 7
 
 
+def queue_now(ctx: SyncContext) -> QueueView:
+    depth = ctx.queue.depth()
+    wait = estimate_wait(depth, ctx.clock.now())
+    return QueueView(depth=depth, estimated_wait_seconds=wait.estimated_wait_seconds)
+
+
 @router.get(f"{BASE_PATH}/sync/dashboard", tags=["admin"], summary="Sync health at a glance")
-def get_dashboard() -> dict[str, Any]:
+def get_dashboard() -> DashboardView:
     services = services_of(router)
     ctx = services.context()
     board = dashboard(ctx)
-    depth = ctx.queue.depth()
-    wait = estimate_wait(depth, ctx.clock.now())
     lag = (ctx.clock.now() - board.last_pull).total_seconds() if board.last_pull else None
-    return {
-        "patients": asdict(board.patients),
-        "appointments": asdict(board.appointments),
-        "charges": asdict(board.charges),
-        "queue": {"depth": depth, "estimatedWaitSeconds": wait.estimated_wait_seconds},
-        "rateLimits": [b.model_dump() for b in services.amd_admin().budgets()],
-        "lastPull": board.last_pull,
-        "pullLagSeconds": lag,
-        "openConflicts": board.open_conflicts,
-    }
+    return DashboardView(
+        patients=board.patients,
+        appointments=board.appointments,
+        charges=board.charges,
+        queue=queue_now(ctx),
+        rate_limits=services.amd_admin().budgets(),
+        last_pull=board.last_pull,
+        pull_lag_seconds=lag,
+        open_conflicts=board.open_conflicts,
+    )
 
 
 def _parse_day(value: str | None, default: date, field: str) -> date:
@@ -98,13 +109,12 @@ def get_logs(
 
 
 @router.get(f"{BASE_PATH}/sync/stats", tags=["admin"], summary="Success rate, durations, errors")
-def get_stats(period: Annotated[str, Query()] = "24h") -> dict[str, Any]:
+def get_stats(period: Annotated[str, Query()] = "24h") -> SyncStatsView:
     if period not in PERIODS:
         raise Problem(422, "VALIDATION_FAILED", "period must be 24h, 7d or 30d.")
     ctx = services_of(router).context()
-    stats = asdict(stats_for(ctx, period))
-    stats["queueDepth"] = ctx.queue.depth()
-    return stats
+    stats = stats_for(ctx, period)
+    return SyncStatsView(**stats.model_dump(by_alias=False), queue_depth=ctx.queue.depth())
 
 
 @router.get(f"{BASE_PATH}/settings", tags=["admin"], summary="Settings and masked connection")

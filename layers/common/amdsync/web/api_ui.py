@@ -71,6 +71,8 @@ class Page:
 
 PAGES: dict[str, Page] = {
     "sign-in": Page("sign_in.html", "Sign in", "everyone"),
+    "my-day": Page("my_day.html", "My day", "provider"),
+    "sync-status": Page("sync_status.html", "Sync status", "billing"),
     "dashboard": Page("dashboard.html", "Sync dashboard", "admin"),
     "conflicts": Page("conflicts.html", "Conflicts", "admin"),
     "mappings": Page("mappings.html", "Mappings", "admin"),
@@ -85,9 +87,6 @@ WIDGETS: dict[str, Page] = {
     "appointment": Page("widget_appointment.html", "Appointment sync", "provider"),
     "badge": Page("widget_badge.html", "Sync badge", "provider"),
 }
-NAV = [("dashboard", "Dashboard"), ("conflicts", "Conflicts"), ("mappings", "Mappings")]
-NAV += [("settings", "Settings"), ("webhooks", "Webhooks")]
-NAV += [("failed-work", "Failed work"), ("audit", "Audit trail")]
 
 
 def frame_ancestors(raw: str | None = None) -> list[str]:
@@ -186,11 +185,11 @@ def _render(page: Page, *, prefix: str, context: dict[str, Any]) -> str:
         audience=page.audience,
         static=prefix + "static/",
         ui=prefix,
-        nav=NAV,
         version=asset_version,
         role_claim=settings.role_claim,
-        # Operator pages show times in the practice's zone, whatever the browser's.
         practice_zone=settings.practice_timezone,
+        # The billing page links the failed-work list once that page exists.
+        failed_page="failed-work" in PAGES,
         **context,
     )
 

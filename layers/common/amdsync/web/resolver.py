@@ -26,6 +26,7 @@ from amdsync.sync.intake import NotRegistered
 from amdsync.web import (
     api_admin,
     api_audit,
+    api_console,
     api_failed,
     api_records,
     api_sync,
@@ -90,7 +91,8 @@ def create_resolver(
     def openapi() -> Response[dict[str, Any]]:
         return Response(200, "application/json", openapi_document(app))
 
-    for module in (api_records, api_sync, api_admin, api_failed, api_audit, api_ui, api_webhooks):
+    modules = (api_records, api_sync, api_admin, api_console, api_failed, api_audit)
+    for module in (*modules, api_ui, api_webhooks):
         app.include_router(module.router)
     if services is not None:
         app.use(middlewares=[_context_middleware(services, role_claim)])

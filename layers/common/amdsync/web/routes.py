@@ -87,6 +87,11 @@ API_ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec("DELETE", "/webhooks/{webhookId}", ADMIN_ONLY),
     RouteSpec("GET", "/webhooks/{webhookId}/deliveries", ADMIN_ONLY),
     RouteSpec("POST", "/webhooks/{webhookId}/test", ADMIN_ONLY),
+    # The console's role-aware pages (web/api_console.py): who am I and where do I land, a
+    # provider's day from our own records, the queue and its wait for billing staff.
+    RouteSpec("GET", "/me", PROVIDER_PLUS),
+    RouteSpec("GET", "/schedule", PROVIDER_PLUS),
+    RouteSpec("GET", "/sync/status", BILLING_PLUS),
     # The admin UI and the embeddable widgets (web/api_ui.py): HTML shells and static assets
     # that hold no data; their script calls the routes above with the user's bearer token.
     RouteSpec("GET", "/ui/{page}", None, documented=False),

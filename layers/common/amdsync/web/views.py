@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from amdsync.domain.appointments import AppointmentSyncRecord, SnapshotValue
 from amdsync.domain.patients import PatientSyncRecord
 from amdsync.sync.estimate import WaitEstimate
+from amdsync.sync.reports import ChargesCard, Report, StatusCard, SyncStats
 
 
 class View(BaseModel):
@@ -181,3 +182,27 @@ class ConnectionInfo(View):
 def documented(status: int, model: type[BaseModel], description: str) -> dict[int, Any]:
     """OpenAPI `responses` for a route that returns a hand-built Response (202, ETag, ...)."""
     return {status: {"description": description, "content": {"application/json": {"model": model}}}}
+
+
+class QueueView(Report):
+    depth: int
+    estimated_wait_seconds: int = Field(description="How long new work waits, from the budget")
+
+
+class DashboardView(Report):
+    """`GET /sync/dashboard`: each card's total is the sum of its statuses."""
+
+    patients: StatusCard
+    appointments: StatusCard
+    charges: ChargesCard
+    queue: QueueView
+    rate_limits: list[BudgetView]
+    last_pull: datetime | None
+    pull_lag_seconds: float | None
+    open_conflicts: int
+
+
+class SyncStatsView(SyncStats):
+    """`GET /sync/stats`: the period's sync counts plus the queue as it is now."""
+
+    queue_depth: int

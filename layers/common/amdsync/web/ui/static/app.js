@@ -80,11 +80,117 @@
     return copy;
   }
 
+  // Instants (UTC from the API) are shown in the practice's time zone, whatever the
+  // browser's zone: everyone at the practice reads the same clock.
+  var ZONE = body.getAttribute("data-practice-zone") || undefined;
+
   function when(value) {
     if (!value) return "never";
     var date = new Date(value);
-    if (isNaN(date.getTime())) return String(value);
-    return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+    if (isNaN(date.getTime())) return "unknown";
+    return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short", timeZone: ZONE });
+  }
+
+  // A wall time as the EHR sent it ("2026-12-08T09:00:00" in the appointment's own zone):
+  // formatted as it reads on a clock there, without converting it through the browser's zone.
+  function wall(value) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}))?/.exec(value || "");
+    if (!m) return null;
+    return new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +(m[4] || 0), +(m[5] || 0)));
+  }
+
+  function clock(value) {
+    var date = wall(value);
+    return date ? date.toLocaleTimeString(undefined, { hour: "numeric", minute: "2-digit", timeZone: "UTC" }) : "--:--";
+  }
+
+  function dayName(value) {
+    var date = wall(value);
+    return date ? date.toLocaleDateString(undefined, { weekday: "long", month: "long", day: "numeric", year: "numeric", timeZone: "UTC" }) : "unknown day";
+  }
+
+  function wallTime(value, zone) {
+    var date = wall(value);
+    if (!date) return "unknown";
+    var text = date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
+    return zone && zone !== ZONE ? text + " (" + zone.replace(/_/g, " ") + " time)" : text;
+  }
+
+  function plusDays(day, days) {
+    var date = wall(day);
+    date.setUTCDate(date.getUTCDate() + days);
+    return date.toISOString().slice(0, 10);
+  }
+
+  function todayInPractice() {
+    var parts = new Intl.DateTimeFormat("en-CA", { timeZone: ZONE, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date());
+    return parts.slice(0, 10);
+  }
+
+  // ------------------------------------------------------------------ plain words
+
+  var EHR_STATUS = {
+    SCHEDULED: "Scheduled",
+    CONFIRMED: "Confirmed",
+    CHECKED_IN: "Checked in",
+    CHECKED_OUT: "Checked out",
+    COMPLETED: "Completed",
+    NO_SHOW: "No-show",
+    CANCELLED: "Cancelled",
+    RESCHEDULED: "Rescheduled",
+  };
+  var ERROR_WORDS = {
+    PATIENT_NOT_SYNCED: "The patient is not in AdvancedMD yet",
+    PROVIDER_NOT_MAPPED: "The provider is not matched to AdvancedMD yet (an administrator matches it under Mappings)",
+    FACILITY_NOT_MAPPED: "The facility is not matched to AdvancedMD yet (an administrator matches it under Mappings)",
+    TYPE_NOT_MAPPED: "The appointment type is not matched to AdvancedMD yet (an administrator matches it under Mappings)",
+    REASON_NOT_MAPPED: "The cancel or no-show reason is not matched to AdvancedMD yet (an administrator matches it under Mappings)",
+    AMD_UNAVAILABLE: "AdvancedMD did not answer; it is tried again",
+    AMD_REJECTED: "AdvancedMD refused the change",
+    AMD_OVERLAP: "AdvancedMD already has an appointment at that time",
+    AMD_NOT_FOUND: "AdvancedMD no longer has this record",
+    AMD_AUTH_FAILED: "AdvancedMD refused our sign-in",
+    RATE_LIMITED: "Waiting for AdvancedMD's rate limit",
+    UNKNOWN_STATUS: "AdvancedMD sent a status this service does not know",
+    ILLEGAL_TRANSITION: "That status change is not allowed from the current status",
+    CONFLICT: "Both the EHR and AdvancedMD changed it",
+    INVALID_TIME: "That time does not exist in the practice's time zone",
+    MASS_CHANGE_BLOCKED: "Stopped: the pull would have cancelled too many appointments",
+    SKIPPED_BY_SETTINGS: "Left out by the settings",
+    INTERNAL: "An internal error (logged)",
+  };
+  var OPERATION_WORDS = {
+    push: "Send to AdvancedMD",
+    sync: "Sync",
+    pull: "Pull from AdvancedMD",
+    start: "Start",
+    create: "Create",
+    update: "Update",
+    defer: "Wait for the rate limit",
+    bootstrap: "First pull",
+    link_or_create: "Find or create",
+    skip_type: "Skip (type not synced)",
+  };
+  var ENTITY_WORDS = { appointment: "Appointment", patient: "Patient", charge: "Charge", pull: "Pull", bulk: "Bulk sync", settings: "Settings", conflict: "Conflict" };
+  var FIELD_WORDS = { start: "Start time", providerId: "Provider", facilityId: "Facility", appointmentType: "Type", status: "Status", durationMinutes: "Length (minutes)", cancelReason: "Cancel reason" };
+
+  function humanize(code) {
+    var text = String(code || "").replace(/_/g, " ").toLowerCase();
+    return text.charAt(0).toUpperCase() + text.slice(1);
+  }
+
+  function statusWords(status) {
+    return status ? EHR_STATUS[status] || humanize(status) : "unknown";
+  }
+
+  function errorWords(code) {
+    return code ? ERROR_WORDS[code] || humanize(code) : "";
+  }
+
+  function problemText(code, message) {
+    var label = errorWords(code);
+    if (label && message) return label + " (" + message + ")";
+    return label || message || "";
   }
 
   function duration(seconds) {
@@ -272,15 +378,56 @@
     cancelled: "Cancelled",
   };
 
-  function statusBadge(status, extra) {
+  function statusBadge(status, extra, text) {
     var key = String(status || "unknown").toLowerCase();
-    var label = LABELS[key] || (status ? String(status) : "Unknown");
+    var label = text || LABELS[key] || (status ? humanize(status) : "Unknown");
     var attrs = { className: "status status-" + (LABELS[key] ? key : "unknown") };
     if (extra) Object.keys(extra).forEach(function (k) { attrs[k] = extra[k]; });
     return el("span", attrs, [el("span", { "aria-hidden": "true", text: ICONS[key] || "•" }), label]);
   }
 
+  // An appointment's badge: what AdvancedMD holds, in words. A cancelled appointment that
+  // reached AMD is "Cancelled in AdvancedMD", not "Synced".
+  function syncBadge(record, extra) {
+    var status = record.amdSyncStatus;
+    if (status === "synced" && record.status === "CANCELLED") return statusBadge("cancelled", extra, "Cancelled in AdvancedMD");
+    if (status === "synced" && record.status === "NO_SHOW") return statusBadge("synced", extra, "No-show in AdvancedMD");
+    return statusBadge(status, extra);
+  }
+
+  function badgeTip(record) {
+    if (record.amdSyncError || record.amdSyncErrorCode) return problemText(record.amdSyncErrorCode, record.amdSyncError);
+    if (record.amdSyncStatus === "synced") return "In AdvancedMD as visit " + record.advancedMDVisitId;
+    if (record.amdSyncStatus === "pending") return "Waiting to sync";
+    return "";
+  }
+
   // ------------------------------------------------------------------ chrome
+
+  // Who is signed in, the pages their role may use and where they land: the server decides
+  // (GET /me); the page only draws it. Null when nobody is signed in or the answer failed.
+  var session = null;
+
+  function me() {
+    if (!session) session = getToken() ? api("GET", "/me").catch(function () { return null; }) : Promise.resolve(null);
+    return session;
+  }
+
+  function drawNav(info) {
+    var list = $("nav-list");
+    if (!list || !info) return;
+    clear(list);
+    info.nav.forEach(function (link) {
+      var a = el("a", { href: link.page, text: link.label, "aria-current": link.page === page ? "page" : null });
+      list.appendChild(el("li", null, [a]));
+    });
+    if (info.landingPage && $("brand")) $("brand").setAttribute("href", info.landingPage);
+  }
+
+  function pageLabel(info, slug) {
+    var found = (info && info.nav || []).filter(function (link) { return link.page === slug; })[0];
+    return found ? found.label : slug;
+  }
 
   function initChrome() {
     var who = $("whoami");
@@ -292,6 +439,7 @@
       who.textContent = "Signed in as " + (c.sub || "unknown") + (roleName() ? " (" + roleName() + ")" : "");
       show(signOut, true);
       show(signIn, false);
+      me().then(drawNav);
     }
     if (signOut) {
       signOut.addEventListener("click", function () {
@@ -309,11 +457,13 @@
       return false;
     }
     if (!atLeast(minimum)) {
-      say(
-        $("page-message"),
-        "This page is for " + what + ". You're signed in as " + (roleName() || "a user without a role") + ".",
-        "warn"
-      );
+      var note = $("page-message");
+      say(note, "This page is for " + what + ". You're signed in as " + (roleName() || "a user without a role") + ".", "warn");
+      me().then(function (info) {
+        if (!info || !info.landingPage) return;
+        note.appendChild(document.createTextNode(" Your page: "));
+        note.appendChild(el("a", { href: info.landingPage, text: pageLabel(info, info.landingPage) }));
+      });
     }
     return true;
   }
@@ -329,8 +479,23 @@
     token: "The sign-in service didn't hand out a token. Start again.",
   };
 
+  // Where this role lands (GET /me decides); the sign-in page again if the API said no.
   function landingPage() {
-    return atLeast("admin") || atLeast("billing") ? "dashboard" : "demo-ehr";
+    session = null;
+    return me().then(function (info) {
+      return (info && info.landingPage) || "sign-in";
+    });
+  }
+
+  function openLanding() {
+    return landingPage().then(function (landing) {
+      if (landing === "sign-in") {
+        say($("page-message"), "Signed in, but this sign-in has no role for the console. Ask a practice administrator.", "bad");
+        return;
+      }
+      say($("page-message"), "Signed in. Opening your page…", "ok");
+      window.location.href = landing;
+    });
   }
 
   function signInFailed(error) {
@@ -342,9 +507,7 @@
     var oidc = window.amdsyncOidc;
     oidc.complete().then(function (next) {
       if (next === null) return;
-      var landing = landingPage();
-      say($("page-message"), "Signed in. Opening the " + landing.replace("-", " ") + "…", "ok");
-      window.location.href = landing;
+      return openLanding();
     }, signInFailed);
     var button = $("issuer-sign-in");
     if (button) {
@@ -368,9 +531,7 @@
         return;
       }
       setToken(token);
-      var next = landingPage();
-      say($("page-message"), "Signed in. Opening the " + next.replace("-", " ") + "…", "ok");
-      window.location.href = next;
+      openLanding();
     });
   }
 
@@ -387,7 +548,7 @@
     fact(list, "Pending", card.pending);
     fact(list, "Errors", card.error);
     fact(list, "Conflicts", card.conflict);
-    fact(list, "Last synced", when(card.last_synced));
+    fact(list, "Last synced", when(card.lastSynced));
     var bad = card.error > 0 || card.conflict > 0;
     return el("article", { className: "card " + (bad ? "alert" : "ok-card"), "aria-label": title }, [
       el("h3", { text: title }),
@@ -403,8 +564,8 @@
     cards.appendChild(statusCard("Appointments", data.appointments));
 
     var charges = el("dl");
-    fact(charges, "With charges", data.charges.with_charges);
-    fact(charges, "Without charges", data.charges.without_charges);
+    fact(charges, "With charges", data.charges.withCharges);
+    fact(charges, "Without charges", data.charges.withoutCharges);
     cards.appendChild(
       el("article", { className: "card", "aria-label": "Charges" }, [
         el("h3", { text: "Charges" }),
@@ -524,12 +685,12 @@
 
   function logRow(entry) {
     var direction = { to_amd: "EHR → AMD", from_amd: "AMD → EHR", none: "—" }[entry.direction] || entry.direction;
-    var details = [entry.errorCode, entry.message].filter(Boolean).join(": ");
+    var details = problemText(entry.errorCode, entry.message);
     return el("tr", null, [
       el("td", { text: when(entry.at) }),
-      el("td", { text: entry.entityType }),
+      el("td", { text: ENTITY_WORDS[entry.entityType] || humanize(entry.entityType) }),
       el("td", { text: entry.entityId }),
-      el("td", { text: entry.operation }),
+      el("td", { text: OPERATION_WORDS[entry.operation] || humanize(entry.operation) }),
       el("td", { text: direction }),
       el("td", null, [statusBadge(entry.outcome)]),
       el("td", { className: "num", text: entry.durationMs + " ms" }),
@@ -611,7 +772,7 @@
       });
     });
     $("sync-today").addEventListener("click", function (event) {
-      var today = isoDay(new Date());
+      var today = todayInPractice();
       withButton(event.currentTarget, function () {
         return startBulk({ from: today, to: today, providerId: null });
       });
@@ -624,7 +785,7 @@
           function (started) {
             return waitForPull(started.pullId).then(function (pull) {
               if (pull.state !== "done") {
-                say(result, "The pull failed (" + (pull.errorCode || "unknown error") + "); see the sync logs.", "bad");
+                say(result, "The pull failed: " + (errorWords(pull.errorCode) || "unknown error") + ". See the sync logs.", "bad");
                 return;
               }
               var s = pull.summary;
@@ -675,10 +836,12 @@
   }
 
   function refreshSoon() {
-    if (!atLeast("admin")) return;
     window.setTimeout(function () {
-      loadDashboard();
-      loadLogs();
+      if (page === "sync-status") loadSyncStatus();
+      else if (atLeast("admin")) {
+        loadDashboard();
+        loadLogs();
+      }
     }, 1500);
   }
 
@@ -710,7 +873,7 @@
       function (job) {
         bulk.jobId = job.jobId;
         // 202 in state "planning": the appointments are found in the background (total later).
-        say(result, "Bulk sync started for " + request.from + " to " + request.to + "; finding the appointments…", "ok");
+        say(result, "Bulk sync started " + span(request) + "; finding the appointments…", "ok");
         show($("bulk-progress"), true);
         $("bulk-cancel").disabled = false;
         renderBulk(job);
@@ -720,6 +883,10 @@
         explain(result, error);
       }
     );
+  }
+
+  function span(request) {
+    return request.from === request.to ? "on " + dayName(request.from) : "from " + dayName(request.from) + " to " + dayName(request.to);
   }
 
   function renderBulk(job) {
@@ -764,9 +931,12 @@
 
   // ------------------------------------------------------------------ conflicts
 
-  function show_value(value) {
+  function show_value(value, name) {
     if (value === null || value === undefined || value === "") return "(empty)";
-    return typeof value === "object" ? JSON.stringify(value) : String(value);
+    if (typeof value === "object") return JSON.stringify(value);
+    if (name === "status") return statusWords(String(value));
+    if (wall(String(value)) && /T\d{2}:\d{2}/.test(String(value))) return wallTime(String(value));
+    return String(value);
   }
 
   function loadConflicts() {
@@ -803,10 +973,10 @@
     var rows = Object.keys(c.fields || {}).map(function (name) {
       var f = c.fields[name];
       return el("tr", null, [
-        el("th", { scope: "row", text: name }),
-        el("td", { className: "side-ehr", text: show_value(f.ehr) }),
-        el("td", { className: "side-amd", text: show_value(f.amd) }),
-        el("td", { text: show_value(f.base) }),
+        el("th", { scope: "row", text: FIELD_WORDS[name] || humanize(name) }),
+        el("td", { className: "side-ehr", text: show_value(f.ehr, name) }),
+        el("td", { className: "side-amd", text: show_value(f.amd, name) }),
+        el("td", { text: show_value(f.base, name) }),
       ]);
     });
     var section = el("section", { className: "conflict", "aria-labelledby": headingId, "data-conflict-id": c.conflictId }, [
@@ -1033,6 +1203,7 @@
         frequency.value = data.settings.syncFrequency;
         $("s-hour").value = data.settings.dailyHour;
         $("s-policy").value = data.settings.conflictPolicy;
+        $("s-guard").value = String(Math.round(data.settings.massChangeGuardRatio * 1000) / 10);
         syncHourField();
         renderConnection(data.connection || {});
         show(form, true);
@@ -1053,11 +1224,18 @@
         $("s-hour").focus();
         return;
       }
+      var guard = Number($("s-guard").value);
+      if (!(guard >= 0.1 && guard <= 100)) {
+        say(result, "The mass-change guard is a share from 0.1 to 100 percent.", "bad");
+        $("s-guard").focus();
+        return;
+      }
       var next = Object.assign({}, settingsState.settings, {
         autoSyncAppointments: $("s-auto").checked,
         syncFrequency: frequency.value,
         dailyHour: hour,
         conflictPolicy: $("s-policy").value,
+        massChangeGuardRatio: Math.round(guard * 10) / 1000,
       });
       var button = form.querySelector("button[type=submit]");
       withButton(button, function () {
@@ -1143,8 +1321,26 @@
     clear(box).appendChild(el("p", { className: "message bad", text: "This widget needs ?" + name + "= in its address." }));
   }
 
+  // Only a web address AdvancedMD documents would be linked; there is none today (amdLink
+  // stays null), so the card shows the visit id with a button that copies it.
   function safeLink(url) {
-    return /^(https:|advancedmd:)/i.test(url || "") ? url : null;
+    return /^https:/i.test(url || "") ? url : null;
+  }
+
+  function copyButton(text, label) {
+    var button = el("button", { type: "button", className: "secondary", text: label });
+    button.addEventListener("click", function () {
+      var done = function () { button.textContent = "Copied"; };
+      if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, function () {});
+      else {
+        var range = document.createRange();
+        range.selectNodeContents($("visit-id"));
+        window.getSelection().removeAllRanges();
+        window.getSelection().addRange(range);
+        button.textContent = "Selected: press Ctrl+C";
+      }
+    });
+    return button;
   }
 
   function widgetError(box, error) {
@@ -1176,19 +1372,22 @@
     clear(box);
     var list = el("dl");
     fact(list, "Status", "");
-    list.lastChild.appendChild(statusBadge(record.amdSyncStatus, { id: "sync-status" }));
-    fact(list, "AdvancedMD visit", record.advancedMDVisitId || "not created yet");
+    list.lastChild.appendChild(syncBadge(record, { id: "sync-status" }));
+    fact(list, "AdvancedMD visit", record.advancedMDVisitId ? "" : "not created yet");
+    if (record.advancedMDVisitId) list.lastChild.appendChild(el("code", { id: "visit-id", text: record.advancedMDVisitId }));
     fact(list, "Last synced", when(record.lastSyncedToAMD));
-    fact(list, "EHR status", record.status);
-    fact(list, "Starts", record.start.replace("T", " ") + " (" + record.timeZone + ")");
+    fact(list, "EHR status", statusWords(record.status));
+    fact(list, "Starts", wallTime(record.start, record.timeZone));
     box.appendChild(list);
-    if (record.amdSyncError) {
-      box.appendChild(el("div", { className: "message bad", role: "alert", text: "Sync problem: " + record.amdSyncError }));
+    if (record.amdSyncError || record.amdSyncErrorCode) {
+      box.appendChild(el("div", { className: "message bad", role: "alert", text: "Sync problem: " + problemText(record.amdSyncErrorCode, record.amdSyncError) }));
     }
     var actions = el("div", { className: "actions" });
     var link = safeLink(record.amdLink);
     if (record.advancedMDVisitId && link) {
       actions.appendChild(el("a", { href: link, target: "_blank", rel: "noopener noreferrer", text: "View in AdvancedMD" }));
+    } else if (record.advancedMDVisitId) {
+      actions.appendChild(copyButton(record.advancedMDVisitId, "Copy visit id"));
     }
     var result = el("div", { className: "message", role: "status", "aria-live": "polite", hidden: true });
     if (atLeast("billing")) {
@@ -1248,8 +1447,8 @@
     fact(list, "AdvancedMD patient", record.advancedMDPatientId || "not in AdvancedMD yet");
     fact(list, "Last synced", when(record.lastSyncedToAMD));
     box.appendChild(list);
-    if (record.amdSyncError) {
-      box.appendChild(el("div", { className: "message bad", role: "alert", text: "Sync problem: " + record.amdSyncError }));
+    if (record.amdSyncError || record.amdSyncErrorCode) {
+      box.appendChild(el("div", { className: "message bad", role: "alert", text: "Sync problem: " + problemText(record.amdSyncErrorCode, record.amdSyncError) }));
     }
     var result = el("div", { className: "message", role: "status", "aria-live": "polite", hidden: true });
     var path = "/patients/" + encodeURIComponent(record.patientId);
@@ -1293,9 +1492,9 @@
               el("tbody", null, items.map(function (e) {
                 return el("tr", null, [
                   el("td", { text: when(e.at) }),
-                  el("td", { text: e.operation }),
+                  el("td", { text: OPERATION_WORDS[e.operation] || humanize(e.operation) }),
                   el("td", null, [statusBadge(e.outcome)]),
-                  el("td", { text: [e.errorCode, e.message].filter(Boolean).join(": ") || "—" }),
+                  el("td", { text: problemText(e.errorCode, e.message) || "—" }),
                 ]);
               })),
             ])
@@ -1337,9 +1536,8 @@
         function (record) {
           busy(box, false);
           clear(box);
-          var status = record.amdSyncStatus;
-          var tip = record.amdSyncError || (status === "synced" ? "In AdvancedMD as visit " + record.advancedMDVisitId : status === "pending" ? "Waiting to sync" : "");
-          var badge = statusBadge(status, { tabindex: "0", title: tip || null, id: "sync-status" });
+          var tip = badgeTip(record);
+          var badge = syncBadge(record, { tabindex: "0", title: tip || null, id: "sync-status" });
           if (tip) badge.appendChild(el("span", { className: "visually-hidden", text: ": " + tip }));
           box.appendChild(el("span", { className: "badge" }, [badge]));
         },
@@ -1361,7 +1559,7 @@
       clear(list);
       return;
     }
-    $("demo-day").value = widgetParam("day") || isoDay(new Date());
+    $("demo-day").value = widgetParam("day") || todayInPractice();
     $("demo-ids").value = widgetParam("appointments");
     // The widgets are same-origin here, but the page still hands them the token the way an
     // embedding EHR on another origin would.
@@ -1384,7 +1582,7 @@
     clear(list).appendChild(el("li", { className: "loading", text: "Loading the day…" }));
     var ids = typed.length
       ? Promise.resolve(typed)
-      : api("GET", "/appointments?from=" + day + "&to=" + day).then(function (data) {
+      : api("GET", "/schedule?date=" + encodeURIComponent(day)).then(function (data) {
           return (data.items || []).map(function (i) { return i.appointmentId; }).filter(Boolean);
         });
     ids
@@ -1407,7 +1605,7 @@
           }
           records.sort(function (a, b) { return String(a.start).localeCompare(String(b.start)); });
           records.forEach(function (r) {
-            var time = r.start ? r.start.slice(11, 16) : "--:--";
+            var time = clock(r.start);
             var details = el("button", { type: "button", className: "secondary", text: "Details" });
             details.setAttribute("aria-label", "Details for appointment " + r.appointmentId);
             details.addEventListener("click", function () {
@@ -1456,10 +1654,128 @@
     }
   }
 
+  // ------------------------------------------------------------------ a provider's day
+
+  function dayRow(record) {
+    var tip = badgeTip(record);
+    var badge = syncBadge(record, { title: tip || null });
+    var row = el("li", { "data-appointment-id": record.appointmentId }, [
+      el("span", { className: "time", text: clock(record.start) }),
+      el("span", { className: "grow", text: "Appointment " + record.appointmentId + " · " + record.providerId }),
+      el("span", { className: "ehr-status", text: statusWords(record.status) }),
+      badge,
+    ]);
+    if (record.amdSyncStatus === "error" || record.amdSyncStatus === "conflict") {
+      row.appendChild(el("p", { className: "hint row-note", text: tip || "An administrator will look at it." }));
+    }
+    return row;
+  }
+
+  function loadMyDay() {
+    var list = $("day-list");
+    var day = $("day-date").value || todayInPractice();
+    var provider = $("day-provider").value;
+    busy(list, true);
+    clear(list).appendChild(el("li", { className: "loading", text: "Loading the day…" }));
+    var query = "?date=" + encodeURIComponent(day) + (provider ? "&providerId=" + encodeURIComponent(provider) : "");
+    return api("GET", "/schedule" + query)
+      .then(
+        function (data) {
+          $("day-heading").textContent = "Appointments on " + dayName(data.date);
+          var select = $("day-provider");
+          var chosen = select.value;
+          while (select.options.length > 1) select.remove(1);
+          data.providerIds.forEach(function (id) {
+            select.appendChild(el("option", { value: id, text: id, selected: id === chosen }));
+          });
+          clear(list);
+          if (!data.items.length) {
+            list.appendChild(el("li", { className: "empty", text: "No appointments registered for " + dayName(data.date) + "." }));
+            return;
+          }
+          data.items.forEach(function (record) {
+            list.appendChild(dayRow(record));
+          });
+        },
+        function (error) {
+          clear(list);
+          var note = el("li");
+          explain(note, error);
+          list.appendChild(note);
+        }
+      )
+      .then(function () {
+        busy(list, false);
+      });
+  }
+
+  function initMyDay() {
+    if (!guard("provider", "providers and practice staff")) {
+      clear($("day-list"));
+      busy($("day-list"), false);
+      return;
+    }
+    $("day-date").value = widgetParam("date") || todayInPractice();
+    $("day-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      loadMyDay();
+    });
+    loadMyDay();
+  }
+
+  // ------------------------------------------------------------------ billing's sync status
+
+  function renderSyncStatus(data) {
+    var cards = clear($("cards"));
+    var queue = el("dl");
+    fact(queue, "Estimated wait", duration(data.queue.estimatedWaitSeconds));
+    fact(queue, "Last pull from AdvancedMD", when(data.lastPull));
+    cards.appendChild(
+      el("article", { className: "card", "aria-label": "Queue" }, [
+        el("h3", { text: "Queue" }),
+        el("p", { className: "big" }, [String(data.queue.depth), el("span", { className: "visually-hidden", text: " waiting" })]),
+        el("p", { className: "hint", text: "Sync jobs waiting" }),
+        queue,
+      ])
+    );
+    cards.appendChild(statusCard("Appointments", data.appointments));
+    cards.appendChild(statusCard("Patients", data.patients));
+  }
+
+  function loadSyncStatus() {
+    var cards = $("cards");
+    busy(cards, true);
+    return api("GET", "/sync/status")
+      .then(renderSyncStatus, function (error) {
+        clear(cards);
+        var note = el("div", { className: "message" });
+        explain(note, error);
+        cards.appendChild(note);
+      })
+      .then(function () {
+        busy(cards, false);
+      });
+  }
+
+  function initSyncStatus() {
+    if (!guard("billing", "billing staff and administrators")) {
+      clear($("cards"));
+      busy($("cards"), false);
+      return;
+    }
+    $("bulk-from").value = todayInPractice();
+    $("bulk-to").value = plusDays(todayInPractice(), 6);
+    $("refresh-status").addEventListener("click", loadSyncStatus);
+    initManualSync();
+    loadSyncStatus();
+  }
+
   // ------------------------------------------------------------------ start
 
   var INIT = {
     "sign-in": initSignIn,
+    "my-day": initMyDay,
+    "sync-status": initSyncStatus,
     dashboard: initDashboard,
     conflicts: initConflicts,
     mappings: initMappings,
@@ -1478,5 +1794,7 @@
     $: $, el: el, clear: clear, show: show, say: say, busy: busy, explain: explain, guard: guard,
     when: when, duration: duration, statusBadge: statusBadge, withButton: withButton, api: api,
     atLeast: atLeast,
+    wallTime: wallTime, statusWords: statusWords, errorWords: errorWords, problemText: problemText,
+    humanize: humanize, me: me,
   };
 })();

@@ -93,19 +93,7 @@ LONG = settings(COMMON, max_examples=200, stateful_step_count=40, print_blob=Tru
 # Failures this test finds on main that nobody has fixed yet. The quick profile steers around
 # them (the rule that would set them up does something else) so `make test` stays green; the
 # full profile does not. Remove an entry once its fix lands.
-KNOWN_BUGS = {
-    "patient_crash_rename": (
-        "the worker dies after AMD created the patient, the EHR renames the patient before the "
-        "retry: the retry finds no AMD patient by the new name and creates a second one (no "
-        "create intent / look-up by EHR id for patients, unlike appointments)"
-    ),
-    "own_write_after_crash": (
-        "the worker dies after writing a field to AMD and before storing the new base; the EHR "
-        "meanwhile sets that field back to its old value: the next pull takes our own write "
-        "for an AMD-side change, publishes it and overwrites the EHR's newest version "
-        "(SPEC §9.1; issue 13 item 6 in a crash window)"
-    ),
-}
+KNOWN_BUGS: dict[str, str] = {}
 
 DURATIONS = (50, 45, 60)
 # What the EHR or staff ask for (an illegal one becomes the first legal one); mostly not final.
@@ -535,8 +523,6 @@ class SyncMachine(RuleBasedStateMachine):
         self._settle()
 
     def _race_appointment(self, appointment_id: str, change: str) -> None:
-        if self._steer("own_write_after_crash", crash=self.h.crash_at):
-            return
         appt = self._usable(appointment_id)
         if appt is None or not appt.pre_visit() or appt.amd != appt.base:
             return  # (pending AMD-side edits would make the race's outcome a merge question)
@@ -556,8 +542,6 @@ class SyncMachine(RuleBasedStateMachine):
         event("settle: EHR writes during the push")
 
     def _race_patient(self, patient: int, change: str) -> None:
-        if self._steer("patient_crash_rename", crash=self.h.crash_at):
-            return
         p = self.model.patients[patient]
         first, second = self._patient_versions(p, change, 2)
         self.h.put_patient(p.patient_id, self._patient_body(first))

@@ -14,7 +14,7 @@ from typing import Generic, TypeVar
 
 from amdsync.domain.appointments import AppointmentSyncRecord
 from amdsync.domain.concurrency import StaleWriteError, Versioned
-from amdsync.domain.patients import PatientDemographics, PatientSyncRecord
+from amdsync.domain.patients import PatientCreateIntent, PatientDemographics, PatientSyncRecord
 from amdsync.domain.review import BookingInFlight, UnlinkedAmdAppointment
 from tests.fakes.failures import FaultPlan
 
@@ -123,6 +123,7 @@ class FakePatients(VersionedStore[PatientSyncRecord]):
         super().__init__()
         self.demographics: dict[str, PatientDemographics] = {}
         self.fingerprints: dict[str, str] = {}  # the caller's digest of the held demographics
+        self.create_intents: dict[str, PatientCreateIntent] = {}
         self._before: dict[str, list[Callable[[], None]]] = {}
 
     def before_next(self, method: str, action: Callable[[], None]) -> None:
@@ -171,6 +172,16 @@ class FakePatients(VersionedStore[PatientSyncRecord]):
         if held is not None and held.ehr_version <= ehr_version:
             del self.demographics[patient_id]
             self.fingerprints.pop(patient_id, None)
+
+    def mark_create_intent(self, patient_id: str, intent: PatientCreateIntent) -> None:
+        self.faults.before("mark_create_intent")
+        self.create_intents[patient_id] = intent
+
+    def get_create_intent(self, patient_id: str) -> PatientCreateIntent | None:
+        return self.create_intents.get(patient_id)
+
+    def clear_create_intent(self, patient_id: str) -> None:
+        self.create_intents.pop(patient_id, None)
 
     def record(self, patient_id: str) -> PatientSyncRecord:
         return self.items[patient_id].value

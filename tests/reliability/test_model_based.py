@@ -93,19 +93,7 @@ LONG = settings(COMMON, max_examples=200, stateful_step_count=40, print_blob=Tru
 # Failures this test finds on main that nobody has fixed yet. The quick profile steers around
 # them (the rule that would set them up does something else) so `make test` stays green; the
 # full profile does not. Remove an entry once its fix lands.
-KNOWN_BUGS = {
-    "patient_crash_rename": (
-        "the worker dies after AMD created the patient, the EHR renames the patient before the "
-        "retry: the retry finds no AMD patient by the new name and creates a second one (no "
-        "create intent / look-up by EHR id for patients, unlike appointments)"
-    ),
-    "own_write_after_crash": (
-        "the worker dies after writing a field to AMD and before storing the new base; the EHR "
-        "meanwhile sets that field back to its old value: the next pull takes our own write "
-        "for an AMD-side change, publishes it and overwrites the EHR's newest version "
-        "(SPEC §9.1; issue 13 item 6 in a crash window)"
-    ),
-}
+KNOWN_BUGS: dict[str, str] = {}
 
 DURATIONS = (50, 45, 60)
 # What the EHR or staff ask for (an illegal one becomes the first legal one); mostly not final.
@@ -535,8 +523,6 @@ class SyncMachine(RuleBasedStateMachine):
         self._settle()
 
     def _race_appointment(self, appointment_id: str, change: str) -> None:
-        if self._steer("own_write_after_crash", crash=self.h.crash_at):
-            return
         appt = self._usable(appointment_id)
         if appt is None or not appt.pre_visit() or appt.amd != appt.base:
             return  # (pending AMD-side edits would make the race's outcome a merge question)
@@ -556,8 +542,6 @@ class SyncMachine(RuleBasedStateMachine):
         event("settle: EHR writes during the push")
 
     def _race_patient(self, patient: int, change: str) -> None:
-        if self._steer("patient_crash_rename", crash=self.h.crash_at):
-            return
         p = self.model.patients[patient]
         first, second = self._patient_versions(p, change, 2)
         self.h.put_patient(p.patient_id, self._patient_body(first))
@@ -797,3 +781,48 @@ def test_a_patient_change_not_sent_is_caught(aws: LocalStack, amd_sim: SimHandle
     machine, appointment_id = _broken(aws, amd_sim, "amd_patients", "update_patient")
     machine.patient_put(0, "newer", "phone", Draws([0]))  # type: ignore[arg-type]
     assert "phone differs" in _settle_fails(machine, appointment_id)
+
+
+# ---------------------------------------------------------------------- findings, replayed
+# What this test found on main (once KNOWN_BUGS), as fixed scripts: they fail if a fix regresses.
+
+
+def test_a_crash_behind_our_write_while_the_ehr_sets_it_back(
+    aws: LocalStack, amd_sim: SimHandle
+) -> None:
+    """own_write_after_crash: the worker writes the EHR's new duration to AMD, the EHR sets it
+    back, the worker dies before storing the new base; the pull in the crash window must not
+    publish our own write nor take it for the EHR's."""
+    SyncMachine.aws, SyncMachine.sim, SyncMachine.steer = aws, amd_sim, False
+    machine = SyncMachine()
+    (appointment_id,) = machine.begin([(0, "DR-5", "America/Denver", 50, "SCHEDULED")]).values
+    machine.h.plan.arm(1, only="amd.edit")  # dies right after AMD took the edit
+    machine.settle(appointment_id, "appointment", "duration", 0)  # checks AMD, record, feed
+    assert machine.h.plan.fired["amd.edit"] == 1
+    assert machine.model.appts[appointment_id].ehr["durationMinutes"] == 50
+
+
+def test_a_new_patient_renamed_while_the_worker_dies_behind_addpatient(
+    aws: LocalStack, amd_sim: SimHandle
+) -> None:
+    """patient_crash_rename: AMD creates a new patient, the EHR renames it, the worker dies
+    before storing the AMD id; the retry must find that patient, not create a second one."""
+    SyncMachine.aws, SyncMachine.sim, SyncMachine.steer = aws, amd_sim, False
+    machine = SyncMachine()
+    machine.begin([(0, "DR-5", "America/Denver", 50, "SCHEDULED")])
+    h = machine.h
+    first = {**machine.model.patients[0].content, "first": "QUIXOTELLAC", "dob": "1937-11-26"}
+    patient = PatientModel(f"P{machine.tag}-2", 1, first)
+    machine.model.patients.append(patient)
+    assert h.put_patient(patient.patient_id, machine._patient_body(patient)).applied
+    renamed = dataclasses.replace(
+        patient, content=machine._patient_change(patient, "name"), version=2
+    )
+    body = machine._patient_body(renamed)
+    h.races.append(
+        Race("patient", patient.patient_id, lambda: h.put_patient(renamed.patient_id, body))
+    )
+    patient.version, patient.content = renamed.version, renamed.content
+    h.plan.arm(1, only="amd.add_patient")  # dies right after AMD created the patient
+    machine._settle()  # checks: one AMD patient per EHR patient, with the newest name
+    assert h.plan.fired["amd.add_patient"] == 1

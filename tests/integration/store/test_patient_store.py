@@ -1,6 +1,6 @@
 """The patients repository against moto: the DEMOGRAPHICS item (PHI) is written only by a newer
 registration (or a replay of the same one), forgotten only up to the version a sync sent, and
-always carries a TTL as a backstop."""
+always carries a TTL as a backstop; so does the CREATE_INTENT item (whom we ask AMD to create)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from amdsync.domain.concurrency import StaleWriteError
-from amdsync.domain.patients import PatientDemographics
+from amdsync.domain.patients import PatientCreateIntent, PatientDemographics
 from amdsync.store.patients import DynamoPatients
 from tests.fakes import PHI_HASH_KEY
 from tests.moto_tables import pk_sk_table
@@ -93,3 +93,22 @@ def test_the_item_carries_the_callers_keyed_fingerprint(table: Any) -> None:
     DynamoPatients(table, "999999").put_demographics(PATIENT, held, "ab" * 32)
     (item,) = table.scan()["Items"]
     assert item["fingerprint"] == "ab" * 32
+
+
+def test_a_create_intent_is_kept_until_cleared_and_expires_as_a_backstop(table: Any) -> None:
+    patients = DynamoPatients(table, "999999")
+    assert patients.get_create_intent(PATIENT) is None
+    patients.mark_create_intent(PATIENT, PatientCreateIntent.of(demographics(3)))
+    intent = patients.get_create_intent(PATIENT)
+    assert intent is not None
+    assert (intent.last_name, intent.date_of_birth.isoformat(), intent.ehr_version) == (
+        "Sample",
+        "1980-04-02",
+        3,
+    )
+    (item,) = table.scan()["Items"]
+    assert time.time() + 6 * DAY < int(item["expiresAt"]) <= time.time() + 8 * DAY
+    assert patients.get(PATIENT) is None  # its own item, not the record
+    patients.clear_create_intent(PATIENT)
+    assert patients.get_create_intent(PATIENT) is None
+    assert table.scan()["Items"] == []

@@ -7,9 +7,9 @@ Looked for: the names and dates of birth of the simulator's patients and of the 
 registered, the AMD password as a JSON/XML value, every token the simulator issued, and the
 unmasked office key in log messages (it is legitimately part of DynamoDB keys and ids).
 
-Two items may hold sensitive values by design, and are checked for that design instead:
-the patient's DEMOGRAPHICS item (encrypted at rest, deleted once the patient is in AMD) and
-the token cache item (the token itself, encrypted at rest).
+Three items may hold sensitive values by design, and are checked for that design instead:
+the patient's DEMOGRAPHICS and CREATE_INTENT items (encrypted at rest, deleted once the patient
+is in AMD) and the token cache item (the token itself, encrypted at rest).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 SCANNED_PHASES = ("setup", "call", "teardown")
-DEMOGRAPHICS_SK = "DEMOGRAPHICS"
+PHI_SKS = ("DEMOGRAPHICS", "CREATE_INTENT")
 TOKEN_SK = "TOKEN"
 
 
@@ -90,11 +90,11 @@ def scan_tables(world: Any) -> list[str]:
         for item in rows:
             sk = item.get("sk", {}).get("S", "")
             text = json.dumps(item, sort_keys=True)
-            if sk == DEMOGRAPHICS_SK:
+            if sk in PHI_SKS:
                 # Allowed only until the patient is in AMD (SPEC §3).
                 pk = item["pk"]["S"]
                 if any(pk.endswith(f"#{pid}") for pid in synced_patients):
-                    leaks.append(f"{logical_id}: demographics kept after sync ({pk})")
+                    leaks.append(f"{logical_id}: {sk} kept after sync ({pk})")
                 continue
             leaks += [f"{logical_id} {sk}: {p.pattern}" for p in phi if p.search(text)]
             if sk != TOKEN_SK:

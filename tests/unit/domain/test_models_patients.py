@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from amdsync.domain.models import Address, PatientDemographics, PatientSyncRecord
+from amdsync.domain.patients import PatientCreateIntent
 
 SPEC_BODY = {
     "firstName": "Ada",
@@ -40,6 +41,18 @@ def test_repr_and_str_carry_no_phi():
         for value in PHI_VALUES:
             assert value not in text, text
     assert "ehr_version=3" in repr(model)
+
+
+def test_a_create_intent_keeps_the_identity_only_and_shows_no_phi():
+    intent = PatientCreateIntent.of(demographics())
+    assert intent.model_dump(mode="json", by_alias=True) == {
+        "firstName": "Ada",
+        "lastName": "Sample",
+        "dateOfBirth": "1980-04-02",
+        "ehrVersion": 3,
+    }
+    for text in (repr(intent), str(intent), f"{intent}"):
+        assert not any(value in text for value in PHI_VALUES), text
 
 
 # Upper-case names: a run of 4+ capitals cannot occur in the repr's own words

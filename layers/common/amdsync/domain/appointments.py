@@ -164,6 +164,10 @@ class AppointmentSyncRecord(SyncState, AppointmentFields):
     advanced_md_provider_id: AmdId | None = Field(default=None, alias="advancedMDProviderId")
     advanced_md_facility_id: AmdId | None = Field(default=None, alias="advancedMDFacilityId")
     base_snapshot: dict[str, SnapshotValue] = Field(default_factory=dict)
+    # The values an update is about to write to AMD (snapshot names, with the `timeZone` its
+    # `start` is in), stored before the AMD call and cleared with the new base. A crash between
+    # the two then leaves AMD showing these: our own write, never an AMD-side change (§9.1).
+    amd_write_intent: dict[str, SnapshotValue] | None = None
     # Set just before asking AMD to create the appointment. A record with an intent but no
     # visit id may already exist in AMD (crash or lost reply): search before creating again.
     create_intent_at: AwareDatetime | None = None

@@ -121,3 +121,26 @@ class PatientSyncRecord(SyncState):
         if self.registered_hash is not None:
             return self.registered_hash
         return self.demographics_hash if self.is_synced else None
+
+
+class PatientCreateIntent(_PhiModel):
+    """Who we asked AMD to create, stored before `addpatient` (PHI: its own item, like the
+    demographics). A retry after a crash or a lost reply looks AMD up by this identity, not by
+    the newest demographics, which the EHR may have renamed meanwhile (no duplicate patient)."""
+
+    first_name: NameText
+    last_name: NameText
+    date_of_birth: IsoDate
+    ehr_version: EhrVersion
+
+    def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
+        return [("ehr_version", self.ehr_version), (None, _REDACTED)]
+
+    @classmethod
+    def of(cls, demographics: PatientDemographics) -> PatientCreateIntent:
+        return cls(
+            first_name=demographics.first_name,
+            last_name=demographics.last_name,
+            date_of_birth=demographics.date_of_birth,
+            ehr_version=demographics.ehr_version,
+        )

@@ -7,6 +7,9 @@ only as long as needed). The record keeps their hash, so a later PUT with change
 The item carries the `ehrVersion` and fingerprint it holds, so writes are conditional on them:
 an older registration arriving last never replaces a newer one, and a sync forgets only the
 version it sent, never a newer registration that arrived meanwhile.
+
+The CREATE_INTENT item (name and date of birth only, also PHI, same TTL backstop) says whom
+we asked AMD to create; it is deleted once the AMD id is stored on the record.
 """
 
 from __future__ import annotations
@@ -18,7 +21,11 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from amdsync.domain.concurrency import StaleWriteError, Versioned
-from amdsync.domain.patients import PatientDemographics, PatientSyncRecord
+from amdsync.domain.patients import (
+    PatientCreateIntent,
+    PatientDemographics,
+    PatientSyncRecord,
+)
 from amdsync.store import keys
 from amdsync.store.amd_keys import epoch
 from amdsync.store.dynamo import (
@@ -33,6 +40,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
 DEMOGRAPHICS = "DEMOGRAPHICS"
+CREATE_INTENT = "CREATE_INTENT"
 # A backstop, not the rule: the sync deletes demographics as soon as AMD has them. This only
 # bounds how long PHI can outlive a sync that never finishes (a week covers a long weekend
 # plus a few days of failing retries); a later PUT with a new version stores them again.
@@ -123,3 +131,23 @@ class DynamoPatients:
         except ClientError as exc:
             if not is_condition_failure(exc):
                 raise
+
+    def mark_create_intent(self, patient_id: str, intent: PatientCreateIntent) -> None:
+        item = {
+            "pk": keys.patient(self._practice, patient_id),
+            "sk": CREATE_INTENT,
+            "expiresAt": epoch(datetime.now(UTC) + DEMOGRAPHICS_TTL),  # real time (TTL)
+            "data": intent.model_dump(mode="json"),
+        }
+        self._table.put_item(Item=to_dynamo(item))
+
+    def get_create_intent(self, patient_id: str) -> PatientCreateIntent | None:
+        key = {"pk": keys.patient(self._practice, patient_id), "sk": CREATE_INTENT}
+        item = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
+        if item is None:
+            return None
+        return PatientCreateIntent.model_validate(from_dynamo(item["data"]))
+
+    def clear_create_intent(self, patient_id: str) -> None:
+        key = {"pk": keys.patient(self._practice, patient_id), "sk": CREATE_INTENT}
+        self._table.delete_item(Key=key)

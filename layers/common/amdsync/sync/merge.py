@@ -58,10 +58,10 @@ def merge_with_amd(
     """`pushing=False` (the pull) leaves EHR-side changes out of the new base: they have not
     reached AMD yet, and the push that will carry them must still see them as changes."""
     settings = ctx.settings.get().value
-    base = base_in_zone(record.base_snapshot, record.time_zone)
+    base, unseen = own_writes(record, amd_values)
     ehr_values = record.snapshot()
     plan = plan_merge(base, ehr_values, amd_values, settings.conflict_policy)
-    updated = with_values(record, plan.to_ehr)
+    updated = with_values(record, plan.to_ehr).model_copy(update={"amd_write_intent": unseen})
     new_base = updated.snapshot()
     for name in plan.conflicts:
         new_base[name] = base.get(name)
@@ -69,6 +69,28 @@ def merge_with_amd(
         for name in plan.to_amd:
             new_base[name] = amd_values[name]
     return MergeOutcome(ctx, updated, plan, amd_values, new_base, base, ehr_values)
+
+
+def own_writes(
+    record: AppointmentSyncRecord, amd_values: dict[str, SnapshotValue]
+) -> tuple[dict[str, SnapshotValue], dict[str, SnapshotValue] | None]:
+    """(the base to compare against, the write intent still to be seen in AMD).
+
+    A field AMD shows at the value of our unsettled write (`amd_write_intent`: the worker died
+    or lost the reply after the AMD call, before the new base was stored) is our own write, so
+    it counts as agreed at that value: what the EHR asked for since is pushed over it, and
+    nothing is published as an AMD-side change. Fields where AMD shows something else keep the
+    intent (the write may still be on its way) and are compared with the old base.
+    """
+    base = base_in_zone(record.base_snapshot, record.time_zone)
+    intent = record.amd_write_intent
+    if not intent:
+        return base, None
+    sent = base_in_zone(intent, record.time_zone)
+    names = [name for name in sent if name != "timeZone"]
+    landed = {n: sent[n] for n in names if n in amd_values and amd_values[n] == sent[n]}
+    unseen = {n: intent[n] for n in names if n not in landed}
+    return {**base, **landed}, ({**unseen, "timeZone": intent.get("timeZone")} if unseen else None)
 
 
 def with_values(

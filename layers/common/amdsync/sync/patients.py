@@ -1,5 +1,10 @@
 """Patient sync: find-or-create the AMD patient (never a duplicate), update on change.
 
+Creation follows an intent protocol like appointments' (push.py): whom we ask AMD to create is
+stored before `addpatient`, and a sync with no AMD id first looks AMD up by that identity. A
+crash or lost reply after AMD created the patient, followed by an EHR rename, then links the
+patient created earlier (and renames it) instead of creating a second one.
+
 Names and dates of birth go to AMD and nowhere else: not to logs, metrics or sync log entries.
 """
 
@@ -10,7 +15,7 @@ from datetime import datetime, timedelta
 from amdsync.domain.concurrency import StaleWriteError
 from amdsync.domain.errors import SyncErrorCode
 from amdsync.domain.mappings import MappingKind
-from amdsync.domain.patients import PatientDemographics, PatientSyncRecord
+from amdsync.domain.patients import PatientCreateIntent, PatientDemographics, PatientSyncRecord
 from amdsync.sync.context import SyncContext
 from amdsync.sync.failures import SyncProblem, describe
 from amdsync.sync.journal import Journal, Operation, new_id
@@ -77,12 +82,13 @@ class PatientSync:
                 )
             return amd_id
         if amd_id is None:
-            amd_id = self._find_or_create(patient_id, demographics, profile_id)
+            amd_id = self._link_or_create(patient_id, demographics, profile_id)
             op.operation = "link_or_create"
         elif self._ctx.fingerprint(demographics) != record.demographics_hash:
             self._ctx.amd_patients.update_patient(amd_id, demographics)
             op.operation = "update"
         self._save_synced(patient_id, amd_id, demographics)
+        self._ctx.patients.clear_create_intent(patient_id)  # the AMD id is stored now
         # Held only as long as needed to sync (SPEC §3); the digest kept detects later edits.
         # Only what was sent: a newer registration that arrived meanwhile waits for its job.
         self._ctx.patients.forget_demographics(patient_id, demographics.ehr_version)
@@ -106,17 +112,29 @@ class PatientSync:
                 continue
         raise StaleWriteError(patient_id)
 
-    def _find_or_create(
+    def _link_or_create(
         self, patient_id: str, demographics: PatientDemographics, profile_id: str | None
     ) -> str:
-        search = PatientSearch(
-            demographics.last_name, demographics.first_name, demographics.date_of_birth
-        )
-        found = self._ctx.amd_patients.find_patient(search)
+        created = self._created_earlier(patient_id, demographics)
+        if created is not None:
+            return created
+        found = self._ctx.amd_patients.find_patient(_search(demographics))
         if found is not None:
             return found
         profile = profile_id or self._default_profile()
+        self._ctx.patients.mark_create_intent(patient_id, PatientCreateIntent.of(demographics))
         return self._ctx.amd_patients.add_patient(demographics, profile, patient_id)
+
+    def _created_earlier(self, patient_id: str, demographics: PatientDemographics) -> str | None:
+        """The AMD patient an earlier attempt created (its id never stored), brought up to
+        `demographics` when those are newer than what that attempt sent."""
+        intent = self._ctx.patients.get_create_intent(patient_id)
+        if intent is None:
+            return None
+        found = self._ctx.amd_patients.find_patient(_search(intent))
+        if found is not None and intent.ehr_version != demographics.ehr_version:
+            self._ctx.amd_patients.update_patient(found, demographics)
+        return found
 
     def _default_profile(self) -> str:
         providers = [m for m in self._ctx.mappings.list(MappingKind.PROVIDERS) if m.confirmed]
@@ -138,6 +156,10 @@ class PatientSync:
             }
         )
         self._ctx.patients.save(failed, stored.version if stored else None)
+
+
+def _search(identity: PatientDemographics | PatientCreateIntent) -> PatientSearch:
+    return PatientSearch(identity.last_name, identity.first_name, identity.date_of_birth)
 
 
 def _synced(

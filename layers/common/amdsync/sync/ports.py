@@ -19,7 +19,7 @@ from amdsync.domain.concurrency import Versioned
 from amdsync.domain.feed import ChangeFeedEntry, PublishedChange
 from amdsync.domain.journal import AuditEntry, SyncLogEntry
 from amdsync.domain.mappings import Mapping, MappingKind
-from amdsync.domain.patients import PatientDemographics, PatientSyncRecord
+from amdsync.domain.patients import PatientCreateIntent, PatientDemographics, PatientSyncRecord
 from amdsync.domain.pulls import PullCheckpoint, PullRequest
 from amdsync.domain.review import BookingInFlight, ConflictRecord, UnlinkedAmdAppointment
 from amdsync.domain.settings import Settings
@@ -172,6 +172,13 @@ class Patients(Protocol):
     def forget_demographics(self, patient_id: str, ehr_version: int) -> None:
         """Delete them if they are `ehr_version` or older; a newer registration stays."""
         ...
+
+    def mark_create_intent(self, patient_id: str, intent: PatientCreateIntent) -> None:
+        """Store whom we are about to ask AMD to create (before `addpatient`)."""
+        ...
+
+    def get_create_intent(self, patient_id: str) -> PatientCreateIntent | None: ...
+    def clear_create_intent(self, patient_id: str) -> None: ...
 
 
 class SettingsStore(Protocol):

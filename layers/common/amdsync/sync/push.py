@@ -219,6 +219,7 @@ class AppointmentPush:
         amd_values = amd_snapshot(current, reverse, self._ctx.practice_time, record)
         merged = merge_with_amd(self._ctx, record, amd_values)
         if merged.plan.to_amd:
+            stored = self._intend_write(stored, merged)
             self._apply_to_amd(stored, merged, current)
         self._finish_update(stored, merged)
         if merged.plan.has_conflict:
@@ -226,6 +227,15 @@ class AppointmentPush:
         if not merged.plan.to_amd and not merged.plan.to_ehr:
             return PushResult(PushOutcome.NOOP, visit_id)
         return PushResult(PushOutcome.SYNCED, visit_id)
+
+    def _intend_write(
+        self, stored: Versioned[AppointmentSyncRecord], merged: MergeOutcome
+    ) -> Versioned[AppointmentSyncRecord]:
+        """Store what we are about to write before AMD is asked (see `merge.own_writes`). A
+        StaleWriteError (the EHR wrote since our read) decides again on fresh state."""
+        sent = {**merged.plan.to_amd, "timeZone": stored.value.time_zone}
+        intent = stored.value.model_copy(update={"amd_write_intent": sent})
+        return Versioned(intent, self._ctx.appointments.save(intent, stored.version))
 
     def _apply_to_amd(
         self,
@@ -315,6 +325,7 @@ class AppointmentPush:
                 "attempts": 0,
                 "last_synced_to_amd": self._ctx.clock.now(),
                 "base_snapshot": merged.new_base,
+                "amd_write_intent": None,  # settled: the base holds what we wrote
             }
         )
 

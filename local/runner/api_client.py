@@ -69,15 +69,25 @@ class AmdsyncApi:
     tokens: Mapping[str, str]
     timeout: float = DEFAULT_TIMEOUT_SECONDS  # per request; raise it on a busy machine
 
-    def call(self, role: str | None, method: str, path: str, body: object = None) -> Reply:
+    def call(
+        self,
+        role: str | None,
+        method: str,
+        path: str,
+        body: object = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Reply:
         headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
+        headers.update(extra_headers or {})
         return request_json(method, self.base_url + path, body, headers, self.timeout)
 
     def get(self, role: str, path: str) -> Any:
         return self.call(role, "GET", path).expect(200)
 
-    def put(self, role: str, path: str, body: object) -> Any:
-        return self.call(role, "PUT", path, body).expect(200, 202)
+    def put(
+        self, role: str, path: str, body: object, headers: Mapping[str, str] | None = None
+    ) -> Any:
+        return self.call(role, "PUT", path, body, headers).expect(200, 202)
 
     def post(self, role: str, path: str, body: object = None) -> Any:
         return self.call(role, "POST", path, {} if body is None else body).expect(200, 202)

@@ -43,8 +43,13 @@ class Accepted(Generic[R]):
 
 
 class Intake:
-    def __init__(self, ctx: SyncContext) -> None:
+    """`lane`: where the jobs this intake queues go (SPEC §9.3). EHR and staff writes are
+    interactive; a backfill (an EHR's initial import, sync-all) is background, so it never
+    delays the next real booking."""
+
+    def __init__(self, ctx: SyncContext, lane: Lane = INTERACTIVE) -> None:
         self._ctx = ctx
+        self._lane = lane
 
     def register_patient(
         self, patient_id: str, demographics: PatientDemographics
@@ -169,11 +174,8 @@ class Intake:
             return Accepted(record, True, queued)
         raise StaleWriteError(appointment_id)
 
-    def request_patient_sync(
-        self, patient_id: str, lane: Lane = INTERACTIVE
-    ) -> Accepted[PatientSyncRecord]:
-        """A manual sync: always queued, with a fresh dedup identity (background for
-        sync-all, which may queue hundreds)."""
+    def request_patient_sync(self, patient_id: str) -> Accepted[PatientSyncRecord]:
+        """A manual sync: always queued, with a fresh dedup identity."""
         stored = self._ctx.patients.get(patient_id)
         if stored is None:
             raise NotRegistered(patient_id)
@@ -181,7 +183,7 @@ class Intake:
         return Accepted(
             stored.value,
             True,
-            self._enqueue("patient", patient_id, version, manual=True, lane=lane),
+            self._enqueue("patient", patient_id, version, manual=True),
         )
 
     def request_appointment_sync(self, appointment_id: str) -> Accepted[AppointmentSyncRecord]:
@@ -201,13 +203,7 @@ class Intake:
         return self._enqueue("appointment", appointment_id, version, manual=manual)
 
     def _enqueue(
-        self,
-        kind: str,
-        entity_id: str,
-        version: int,
-        *,
-        manual: bool = False,
-        lane: Lane = INTERACTIVE,
+        self, kind: str, entity_id: str, version: int, *, manual: bool = False
     ) -> WaitEstimate:
         job = SyncJob.model_validate(
             {
@@ -216,12 +212,12 @@ class Intake:
                 "version": version,
                 "practice": self._ctx.practice,
                 "trigger": new_id()[:16] if manual else None,
-                "lane": lane,
+                "lane": self._lane,
             }
         )
         self._ctx.queue.enqueue([job])
         # Only the job's own lane is ahead of it (interactive never waits behind background).
-        return estimate_wait(self._ctx.queue.depth(lane), self._ctx.clock.now())
+        return estimate_wait(self._ctx.queue.depth(self._lane), self._ctx.clock.now())
 
 
 def _seen_version(

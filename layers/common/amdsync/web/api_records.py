@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from amdsync.amd.lanes import BACKGROUND, INTERACTIVE
 from amdsync.domain.appointments import DesiredAppointment, StatusChange
 from amdsync.domain.patients import PatientDemographics
 from amdsync.sync.intake import Accepted, Intake
@@ -69,6 +70,16 @@ def _patient_status_body(patient_id: str) -> str | None:
     return None if stored is None else patient_view(stored.value).model_dump_json()
 
 
+BACKFILL_HEADER = "amdsync-backfill"
+
+
+def _intake() -> Intake:
+    """An EHR registration is interactive, unless the EHR marks it as part of a backfill (its
+    initial import: `AmdSync-Backfill: true`), which then queues in the background lane."""
+    backfill = router.current_event.headers.get(BACKFILL_HEADER, "").strip().lower() == "true"
+    return Intake(services_of(router).context(), BACKGROUND if backfill else INTERACTIVE)
+
+
 @router.put(
     f"{BASE_PATH}/patients/<patientId>",
     tags=["patients"],
@@ -80,7 +91,7 @@ def put_patient(
     body: Annotated[PatientDemographics, Body()],
 ) -> Response[Any]:
     _check_if_match(_patient_status_body, patientId)
-    accepted = Intake(services_of(router).context()).register_patient(patientId, body)
+    accepted = _intake().register_patient(patientId, body)
     view = patient_view(accepted.record, accepted.queued)
     return _accepted(accepted, view.model_dump_json())
 
@@ -160,7 +171,7 @@ def put_appointment(
     body: Annotated[DesiredAppointment, Body()],
 ) -> Response[Any]:
     _check_if_match(_appointment_status_body, appointmentId)
-    accepted = Intake(services_of(router).context()).register_appointment(appointmentId, body)
+    accepted = _intake().register_appointment(appointmentId, body)
     view = queued_appointment_view(accepted.record, None, accepted.queued)
     return _accepted(accepted, view.model_dump_json())
 

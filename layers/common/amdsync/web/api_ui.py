@@ -276,9 +276,9 @@ def sync_all_patients(
     ctx = services_of(router).context()
     records = sorted(ctx.patients.list_all(), key=lambda r: r.patient_id)
     wanted = [r for r in records if not request.only_unsynced or r.amd_sync_status != "synced"]
-    intake = Intake(ctx)
+    intake = Intake(ctx, BACKGROUND)  # may queue hundreds: never ahead of an EHR write
     for record in wanted[:SYNC_ALL_LIMIT]:
-        intake.request_patient_sync(record.patient_id, BACKGROUND)
+        intake.request_patient_sync(record.patient_id)
     view = SyncAllView(
         queued=min(len(wanted), SYNC_ALL_LIMIT),
         skipped=len(records) - len(wanted),

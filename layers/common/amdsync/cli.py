@@ -40,15 +40,27 @@ from amdsync.amd.config import (
     TokenPolicy,
     load_credentials,
 )
-from amdsync.amd.errors import AmdError, AuthenticationFailed, RateLimited
+from amdsync.amd.errors import AmdError, AuthenticationFailed, NotFound, RateLimited
 from amdsync.amd.ports import Clock, SystemClock
 from amdsync.amd.service import AdvancedMD, build_advancedmd
 from amdsync.amd.tiers import Budget, budgets_for_action
-from amdsync.cli_output import Printer, render_limits, render_rows
+from amdsync.cli_output import Printer, render_limits, render_rows, update_words
+from amdsync.cli_parser import parser
+from amdsync.cli_since import since_servertime
 from amdsync.config import AmdSettings, CliSettings, ConfigError, load_settings
+from amdsync.domain.status import amd_status_label
 
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
+EXIT_NOT_FOUND = 3
+
+
+class NoSuchVisit(Exception):
+    """The visit id the operator gave is not one AdvancedMD knows."""
+
+    def __init__(self, visit_id: str) -> None:
+        super().__init__(f"No such visit: AdvancedMD has no visit with id {visit_id}.")
+
 
 ALONE_NOTICE = (
     "amdsync: no stack configured; using a private token and budget in {state_dir}"
@@ -165,11 +177,14 @@ def cmd_appointment_types(amd: AdvancedMD, args: argparse.Namespace, out: Printe
 
 
 _VISIT_COLUMNS = ["id", "start", "duration", "status", "profile", "column", "patient_id"]
+# What a person reads: the status in AMD's words instead of its number.
+_VISIT_SHOWN = ["id", "start", "duration", "status_label", "profile", "column", "patient_id"]
 
 
 def _visit_row(visit: Any) -> dict[str, Any]:
     # Ids, times and codes only: no patient names or other PHI on an operator's screen/logs.
-    return {name: visit.model_dump(mode="json").get(name) for name in _VISIT_COLUMNS}
+    row = {name: visit.model_dump(mode="json").get(name) for name in _VISIT_COLUMNS}
+    return row | {"status_label": amd_status_label(row["status"])}
 
 
 def cmd_appointments(amd: AdvancedMD, args: argparse.Namespace, out: Printer) -> None:
@@ -188,12 +203,19 @@ def cmd_appointments(amd: AdvancedMD, args: argparse.Namespace, out: Printer) ->
         for v in day.visits
         if code is None or (v.profile or "").upper() == code
     ]
-    out.emit(rows, render_rows(rows, _VISIT_COLUMNS))
+    out.emit(rows, render_rows(rows, _VISIT_SHOWN, {"status_label": "status"}))
 
 
 def cmd_visit(amd: AdvancedMD, args: argparse.Namespace, out: Printer) -> None:
-    appt = amd.scheduler.get(args.id).model_dump(mode="json")
-    out.emit(appt, render_rows([appt], ["id", "startdatetime", "duration", "status", "columnid"]))
+    if not args.id.isdigit():  # AMD's visit ids are numbers: nothing to ask AMD about
+        raise NoSuchVisit(args.id)
+    try:
+        appt = amd.scheduler.get(args.id).model_dump(mode="json")
+    except NotFound:
+        raise NoSuchVisit(args.id) from None
+    appt["status_label"] = amd_status_label(appt.get("status"))
+    columns = ["id", "startdatetime", "duration", "status_label", "columnid"]
+    out.emit(appt, render_rows([appt], columns, {"status_label": "status"}))
 
 
 def _feed_too_soon(seconds: float) -> str:
@@ -208,12 +230,20 @@ def cmd_pull(amd: AdvancedMD, args: argparse.Namespace, out: Printer) -> None:
     wait = amd.client.limiter.next_allowed_in(budgets_for_action("getupdatedvisits"))
     if wait > 0:
         raise RateLimited(wait, budget=Budget.FEED.value)
-    changes = amd.visits.changes_since(args.since)
+    since = since_servertime(args.since, args.practice_zone, amd.client.timezone)
+    changes = amd.visits.changes_since(since)
     mark = changes.servertime.raw if changes.servertime else None
-    rows = [_visit_row(v) | {"update": v.update_status} for v in changes.visits]
-    summary = f"{len(rows)} changed visits in {changes.calls} calls; next --since {mark}"
-    table = render_rows(rows, ["update", *_VISIT_COLUMNS])
-    out.emit({"servertime": mark, "calls": changes.calls, "visits": rows}, f"{table}\n{summary}")
+    rows = [
+        _visit_row(v) | {"update": v.update_status, "change": update_words(v.update_status)}
+        for v in changes.visits
+    ]
+    summary = (
+        f"{len(rows)} changed visits since {since} (AMD's clock) in {changes.calls} calls; "
+        f"next --since {mark}"
+    )
+    table = render_rows(rows, ["change", *_VISIT_SHOWN], {"status_label": "status"})
+    data = {"since": since, "servertime": mark, "calls": changes.calls, "visits": rows}
+    out.emit(data, f"{table}\n{summary}")
 
 
 def cmd_limits(amd: AdvancedMD, args: argparse.Namespace, out: Printer) -> None:
@@ -244,27 +274,6 @@ COMMANDS: dict[str, Command] = {
 }
 
 
-def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="amdsync", description="AdvancedMD operator tool")
-    top.add_argument("--json", action="store_true", help="machine-readable output")
-    top.add_argument(
-        "--stack",
-        metavar="NAME",
-        help="share this deployed CloudFormation stack's AdvancedMD token and rate budget "
-        "(default: $AMDSYNC_STACK, else the functions' variables CONTROL_TABLE, … if set)",
-    )
-    sub = top.add_subparsers(dest="command", required=True)
-    for name in ("test-connection", "providers", "facilities", "appointment-types", "limits"):
-        sub.add_parser(name)
-    appts = sub.add_parser("appointments")
-    appts.add_argument("--from", dest="date_from", required=True, help="YYYY-MM-DD")
-    appts.add_argument("--to", dest="date_to", required=True, help="YYYY-MM-DD")
-    appts.add_argument("--provider", help="AMD provider (profile) id")
-    sub.add_parser("visit").add_argument("id")
-    sub.add_parser("pull").add_argument("--since", required=True, help="a servertime, verbatim")
-    return top
-
-
 def main(
     argv: Sequence[str] | None = None,
     env: Mapping[str, str] | None = None,
@@ -276,38 +285,58 @@ def main(
     args = parser().parse_args(argv)
     out = Printer(as_json=args.json)
     logging.basicConfig(level=logging.WARNING)
+    environment = os.environ if env is None else env
     try:
+        # `--since` dates are the practice's wall time (SPEC: local times everywhere).
+        args.practice_zone = ZoneInfo(load_settings(CliSettings, environment).practice_timezone)
         amd = build(
-            os.environ if env is None else env,
+            environment,
             stack=args.stack,
             clock=clock or SystemClock(),
             stderr=sys.stderr,
         )
         COMMANDS[args.command](amd, args, out)
-    except (ConfigError, ValueError) as exc:
-        out.fail(f"Configuration problem: {exc}")
-        return EXIT_CONFIG
-    except AuthenticationFailed:
-        out.fail(
+    except _EXPLAINED as exc:
+        code, message = explain(exc)
+        out.fail(message)
+        return code
+    return 0
+
+
+_EXPLAINED = (
+    ConfigError,
+    ValueError,
+    NoSuchVisit,
+    AmdError,
+    BotoCoreError,
+    ClientError,
+)
+
+
+def explain(exc: Exception) -> tuple[int, str]:
+    """The exit code and the plain-words message for a failed command."""
+    if isinstance(exc, ConfigError | ValueError):
+        return EXIT_CONFIG, f"Configuration problem: {exc}"
+    if isinstance(exc, NoSuchVisit):
+        return EXIT_NOT_FOUND, str(exc)
+    return EXIT_FAILED, _failure(exc)
+
+
+def _failure(exc: Exception) -> str:
+    if isinstance(exc, AuthenticationFailed):
+        return (
             "Failure: AdvancedMD refused the login. Check the credentials: the stack's secret, "
             "or (run alone) AMD_OFFICE_KEY, AMD_USERNAME, AMD_PASSWORD and AMD_APP_NAME."
         )
-        return EXIT_FAILED
-    except (BotoCoreError, ClientError) as exc:
+    if isinstance(exc, BotoCoreError | ClientError):
         # The stack's tables or secret out of reach: expired AWS credentials, wrong region, ...
-        out.fail(f"Failure: AWS refused or could not be reached: {exc}")
-        return EXIT_FAILED
-    except RateLimited as exc:
-        wait = exc.retry_after
+        return f"Failure: AWS refused or could not be reached: {exc}"
+    if isinstance(exc, RateLimited):
         if exc.budget == Budget.FEED.value:  # the feed's own rule (cmd_pull): nothing was sent
-            out.fail(_feed_too_soon(wait))
-        else:
-            out.fail(f"Failure: AdvancedMD's rate limit is reached; try again in {wait:.0f}s.")
-        return EXIT_FAILED
-    except AmdError as exc:
-        out.fail(f"Failure: {exc.meaning} ({exc.error_code}).")
-        return EXIT_FAILED
-    return 0
+            return _feed_too_soon(exc.retry_after)
+        return f"Failure: AdvancedMD's rate limit is reached; try again in {exc.retry_after:.0f}s."
+    assert isinstance(exc, AmdError)
+    return f"Failure: {exc.meaning} ({exc.error_code})."
 
 
 if __name__ == "__main__":

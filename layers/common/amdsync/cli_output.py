@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
 
@@ -28,12 +28,32 @@ class Printer:
         self._err.write(message + "\n")
 
 
-def render_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
+# AMD's change flags (PROTOCOL §3.14): `D` may also mean a charge was posted (§7.10).
+UPDATE_WORDS: Mapping[str, str] = {
+    "N": "new",
+    "C": "changed",
+    "D": "deleted or charged",
+}
+
+
+def update_words(flag: str | None) -> str:
+    if not flag:
+        return ""
+    return UPDATE_WORDS.get(flag.upper(), f"unknown flag {flag}")
+
+
+def render_rows(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    headers: Mapping[str, str] | None = None,
+) -> str:
+    """A plain table of `columns`; `headers` renames a column's heading (key -> shown)."""
     if not rows:
         return "(none)"
+    names = [(headers or {}).get(c, c) for c in columns]
     cells = [[_cell(row.get(c)) for c in columns] for row in rows]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(names)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(names, widths, strict=True))]
     lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
     lines.append(f"{len(rows)} rows")
     return "\n".join(line.rstrip() for line in lines)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from amdsync.cli import main
+from amdsync.domain.status import amd_status_label
 
 pytest_plugins = ["local.amdsim.pytest_plugin"]
 
@@ -142,3 +143,37 @@ def test_pull_twice_in_a_minute_says_when_instead_of_sending(real_time_sim, tmp_
 def test_missing_configuration_exits_2(tmp_path, capsys):
     assert main(["providers"], {"AMDSYNC_STATE_DIR": str(tmp_path)}) == 2
     assert "AMD_PASSWORD" in capsys.readouterr().err
+
+
+def test_an_unknown_visit_id_says_no_such_visit(real_time_sim, tmp_path, capsys):
+    env = cli_env(real_time_sim, tmp_path)
+    known = {str(a["id"]) for a in real_time_sim.admin.appointments()}
+    unknown = str(max(int(i) for i in known) + 100000)
+    assert main(["visit", unknown], env) == 3
+    captured = capsys.readouterr()
+    expected = f"No such visit: AdvancedMD has no visit with id {unknown}."
+    assert captured.err.splitlines()[-1] == expected
+    assert main(["visit", "not-a-number", "--json"], env) == 3
+    assert json.loads(capsys.readouterr().out)["ok"] is False
+
+
+def test_json_after_the_command_and_statuses_in_words(real_time_sim, tmp_path, capsys):
+    env = cli_env(real_time_sim, tmp_path)
+    visit = real_time_sim.admin.appointments()[0]
+    assert main(["visit", str(visit["id"]), "--json"], env) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["status_label"] == amd_status_label(shown["status"])
+    assert main(["visit", str(visit["id"])], env) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[3] == "status"
+    assert table[1].split()[3] == amd_status_label(shown["status"]).split()[0]
+
+
+def test_pull_since_a_practice_date_sends_it_as_a_servertime(real_time_sim, tmp_path, capsys):
+    env = cli_env(real_time_sim, tmp_path)
+    assert main(["pull", "--since", "2025-03-12", "--json"], env) == 0
+    pulled = json.loads(capsys.readouterr().out)
+    assert pulled["since"] == "2025-03-12T00:00:00.000"
+    assert pulled["calls"] >= 1 and pulled["servertime"]
+    for row in pulled["visits"]:
+        assert row["change"] in {"new", "changed", "deleted or charged"}

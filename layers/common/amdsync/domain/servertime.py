@@ -27,6 +27,14 @@ def parse_servertime(text: str) -> datetime:
     return parsed
 
 
+def format_servertime(wall_time: datetime) -> str:
+    """A naive wall time on AMD's clock in the form AMD writes its `servertime`
+    (`YYYY-MM-DDThh:mm:ss.mmm`), e.g. for a watermark an operator asks for."""
+    if wall_time.tzinfo is not None:
+        raise ValueError("a servertime is a wall time on AMD's clock: pass it naive")
+    return f"{wall_time:%Y-%m-%dT%H:%M:%S}.{wall_time.microsecond // 1000:03d}"
+
+
 @functools.total_ordering
 @dataclass(frozen=True, eq=False)
 class ServerTime:

@@ -206,3 +206,26 @@ def further_along(a: EhrStatus | str, b: EhrStatus | str) -> EhrStatus | None:
     if is_progression_of(second, first):
         return second
     return None
+
+
+# AMD's own labels for its codes (PROTOCOL §4.1, "Hard-Coded Values"): what people read.
+AMD_STATUS_LABELS: Final[dict[ApptStatus, str]] = {
+    ApptStatus.MADE: "Made",
+    ApptStatus.ARRIVED: "Arrived",
+    ApptStatus.OTHER: "Other (in clinic)",
+    ApptStatus.SEEN: "Seen",
+    ApptStatus.MOVED: "Moved",
+    ApptStatus.CANCELLED: "Cancelled",
+    ApptStatus.DELETED: "Deleted",
+    ApptStatus.NO_SHOW: "No show",
+}
+
+
+def amd_status_label(code: int | str | None) -> str:
+    """AMD's word for a status code; an unknown code is named as such, never guessed."""
+    if code is None or code == "":
+        return ""
+    try:
+        return AMD_STATUS_LABELS[parse_appt_status(code)]
+    except UnknownStatusError:
+        return f"unknown status {code}"

@@ -384,3 +384,17 @@ def test_logs_never_carry_token_password_or_full_office_key(fake, caplog):
     assert "logged in" in text
     for secret in (PASSWORD, "TOKEN-0001", "TOKEN-0002", "999999", "wrong"):
         assert secret not in text
+
+
+def test_amd_calls_are_counted_by_tier(fake):
+    """SPEC §7: AMD calls by tier. lookupprofile is Tier 3, getdatevisits Tier 2."""
+    fake.xmlrpc["getdatevisits"] = lambda msg: envelope(
+        {"@servertime": "2025-03-14T09:07:01.123", "visitlist": {}}
+    )
+    metrics = CountingMetrics()
+    amd = make_amd(fake, metrics=metrics)
+    amd.client.xmlrpc("lookupprofile", "api")
+    amd.visits.in_range(date(2025, 3, 14), date(2025, 3, 15))
+    assert metrics.by_dimensions[("AmdCalls", (("tier", "T3"),))] == 1
+    assert metrics.by_dimensions[("AmdCalls", (("tier", "T2"),))] == 2
+    assert metrics.counts["AmdCalls"] == 3  # and the total, for the alarms and the journal

@@ -25,7 +25,7 @@ from amdsync.amd.models import Session
 from amdsync.amd.ports import Clock, MetricsSink, NullMetrics
 from amdsync.amd.ratelimit import Permit, RateLimiter
 from amdsync.amd.retry import RetryPolicy, run_with_retry
-from amdsync.amd.tiers import REST_BUDGETS, Budget, budgets_for_action
+from amdsync.amd.tiers import REST_BUDGETS, Budget, budgets_for_action, tier_of
 from amdsync.amd.transport import RestReply, Transport
 from amdsync.domain.timefmt import format_msgtime
 
@@ -207,7 +207,7 @@ class AmdClient:
     def _send_once(
         self, budgets: Sequence[Budget], send: Callable[[Session], T], state: _CallState
     ) -> T:
-        self._metrics.count("AmdCalls")
+        self._metrics.count("AmdCalls", tier=tier_of(budgets))
         session = self._tokens.session()
         try:
             return send(session)
@@ -238,7 +238,7 @@ class AmdClient:
 
     def _resend(self, budgets: Sequence[Budget], send: Callable[[Session], T], fresh: Session) -> T:
         self._gate.spend(budgets)
-        self._metrics.count("AmdCalls")
+        self._metrics.count("AmdCalls", tier=tier_of(budgets))
         try:
             return send(fresh)
         except SessionExpired:

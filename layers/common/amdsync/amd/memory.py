@@ -166,7 +166,12 @@ class CountingMetrics:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.counts: dict[str, int] = {}
+        # (name, sorted dimensions) -> count, for the points that carry dimensions.
+        self.by_dimensions: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
 
-    def count(self, name: str, value: int = 1) -> None:
+    def count(self, name: str, value: int = 1, **dimensions: str) -> None:
         with self._lock:
             self.counts[name] = self.counts.get(name, 0) + value
+            if dimensions:
+                key = (name, tuple(sorted(dimensions.items())))
+                self.by_dimensions[key] = self.by_dimensions.get(key, 0) + value

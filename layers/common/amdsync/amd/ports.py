@@ -114,9 +114,11 @@ class LookupCache(Protocol):
 
 
 class MetricsSink(Protocol):
-    def count(self, name: str, value: int = 1) -> None: ...
+    """Counts; `dimensions` are codes (e.g. the AMD tier of a call), never ids or PHI."""
+
+    def count(self, name: str, value: int = 1, **dimensions: str) -> None: ...
 
 
 class NullMetrics:
-    def count(self, name: str, value: int = 1) -> None:
+    def count(self, name: str, value: int = 1, **dimensions: str) -> None:
         return None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -74,6 +74,15 @@ def budgets_for_action(action: str) -> tuple[Budget, ...]:
         return (Budget.LOGIN, Budget.TIER3)
     tier = _NAMED.get(name, Budget.TIER3)
     return (Budget.FEED, tier) if name in _FEEDS else (tier,)
+
+
+TIERS: tuple[Budget, ...] = (Budget.TIER1, Budget.TIER2, Budget.TIER3)
+
+
+def tier_of(budgets: Sequence[Budget]) -> str:
+    """The impact tier a call spends (its metric dimension, SPEC §7): the feeds' and the
+    login's own caps are not tiers; every call spends exactly one tier."""
+    return next((b.value for b in budgets if b in TIERS), Budget.TIER3.value)
 
 
 @dataclass(frozen=True)

@@ -50,12 +50,12 @@ class CountingMetrics:
         self.amd_calls = 0
         self._forward = forward
 
-    def count(self, name: str, value: int = 1) -> None:
+    def count(self, name: str, value: int = 1, **dimensions: str) -> None:
         if name == "AmdCalls":
             self.amd_calls += value
         count = getattr(self._forward, "count", None)
         if callable(count):
-            count(name, value)
+            count(name, value, **dimensions)
 
 
 class AdvancedMDAdapter:

@@ -89,7 +89,7 @@ ISSUER_PORT ?= 9400
 # Only the dev venv: the SAM CLI venv is for `make build`/`make validate`/`make test`.
 run: $(VENV)/.installed ## Start the local stack (moto, AMD simulator, OIDC issuer, handlers, queue, schedules)
 	$(PY) -m local.runner --api-port $(API_PORT) --moto-port $(MOTO_PORT) --sim-port $(SIM_PORT) \
-		--issuer-port $(ISSUER_PORT) --cli-env .local/cli.env
+		--issuer-port $(ISSUER_PORT) --cli-env .local/cli.env --log-dir .local/logs
 
 # Read-only (four GETs). The token goes through the environment, never onto a command line.
 smoke: $(VENV)/.installed ## Check a running stack: make smoke API=<ApiBaseUrl> TOKEN=<admin jwt>

@@ -54,6 +54,8 @@ class HostConfig:
 
     spec: FunctionSpec
     environment: dict[str, str]  # the complete environment of the process
+    # The file the function's processes append their output to (None: the runner's terminal).
+    log_file: str | None = None
 
 
 class FunctionHost:
@@ -65,7 +67,13 @@ class FunctionHost:
         self._conn: Connection = parent_end
         self._process: BaseProcess = _SPAWN.Process(
             target=serve,
-            args=(child_end, config.environment, str(config.spec.code_dir), config.spec.handler),
+            args=(
+                child_end,
+                config.environment,
+                str(config.spec.code_dir),
+                config.spec.handler,
+                config.log_file,
+            ),
             name=f"lambda:{config.spec.logical_id}",
             daemon=True,
         )

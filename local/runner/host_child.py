@@ -51,10 +51,18 @@ def error_payload(exc: BaseException) -> dict[str, Any]:
     }
 
 
-def serve(conn: Connection, environment: dict[str, str], code_dir: str, handler: str) -> None:
+def serve(
+    conn: Connection,
+    environment: dict[str, str],
+    code_dir: str,
+    handler: str,
+    log_file: str | None = None,
+) -> None:
     """Entry point of the child process (multiprocessing target)."""
     # Ctrl-C reaches the whole process group; the parent decides when hosts stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if log_file is not None:
+        _append_output_to(log_file)
     os.environ.clear()
     os.environ.update(environment)
     time.tzset()  # Lambda runs in UTC (TZ is set in the environment)
@@ -75,6 +83,14 @@ def serve(conn: Connection, environment: dict[str, str], code_dir: str, handler:
             return
         event_json, context_fields = message
         conn.send(_invoke(function, event_json, context_fields))
+
+
+def _append_output_to(path: str) -> None:
+    """stdout and stderr (descriptors 1 and 2: also warnings and C extensions) go to `path`."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
 
 
 def _invoke(function: Any, event_json: str, context_fields: dict[str, Any]) -> tuple[str, Any]:

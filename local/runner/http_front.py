@@ -9,6 +9,7 @@ handler error is a 500 `{"message":"Internal Server Error"}`, a timeout a 503, a
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -144,6 +145,14 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     gateway: ApiGateway
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # socketserver prints a traceback to stderr; a caller that hung up before its answer
+        # (a curl timeout, a closed browser tab) is not an error of the stack.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            LOG.info("the client left before its answer was written")
+            return
+        LOG.exception("serving a request failed")
 
 
 class HttpFront:

@@ -29,6 +29,7 @@ from local.runner.http_front import ApiGateway, ApiGatewaySettings, HttpFront
 from local.runner.httpapi_events import RouteTable
 from local.runner.jwt_authorizer import JwtAuthorizer, JwtSettings
 from local.runner.lambda_environment import lambda_environment
+from local.runner.log_files import function_log
 from local.runner.moto_endpoint import MotoEndpoint
 from local.runner.oidc_issuer import DEFAULT_LIFETIME, LocalIssuer
 from local.runner.resources import LocalResources, create_resources
@@ -74,6 +75,9 @@ class StackConfig:
     run_pollers: bool = True
     run_scheduler: bool = True
     functions: tuple[str, ...] | None = None  # logical ids to host; None = all
+    # Each function's output goes to `<log_dir>/<LogicalId>.log` (make run: .local/logs);
+    # None leaves it on the runner's own stdout/stderr (tests read it there).
+    log_dir: Path | None = None
 
 
 @dataclass
@@ -163,7 +167,11 @@ class LocalStack:
             environment = lambda_environment(
                 spec, self.moto.environment(), self.config.function_environment
             )
-            pool = FunctionPool(HostConfig(spec, environment), self._pool_size(spec))
+            log_file = None
+            if self.config.log_dir is not None:
+                log_file = str(function_log(self.config.log_dir, logical_id))
+            host = HostConfig(spec, environment, log_file)
+            pool = FunctionPool(host, self._pool_size(spec))
             self.pools[logical_id] = pool
         if self.config.prewarm:
             # Cold starts in parallel: each is mostly a fresh interpreter importing its handler.

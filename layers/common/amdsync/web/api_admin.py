@@ -17,7 +17,7 @@ from amdsync.domain.mappings import Mapping, MappingKind
 from amdsync.domain.review import ConflictResolution
 from amdsync.domain.settings import Settings, SettingsReplacement
 from amdsync.sync.context import SyncContext
-from amdsync.sync.estimate import estimate_wait
+from amdsync.sync.estimate import PACE_WINDOW, estimate_wait, recent_pace
 from amdsync.sync.journal import new_id
 from amdsync.sync.reports import PERIODS, dashboard, stats_for
 from amdsync.sync.resolution import ConflictNotFound, resolve_conflict
@@ -42,7 +42,10 @@ DEFAULT_LOG_DAYS = 7
 
 def queue_now(ctx: SyncContext) -> QueueView:
     depth = ctx.queue.depth()
-    wait = estimate_wait(depth, ctx.clock.now())
+    now = ctx.clock.now()
+    # The latest completions' pace, when the workers rather than AMD's budget set it.
+    pace = recent_pace(ctx.logs.between(now - PACE_WINDOW, now), now) if depth else None
+    wait = estimate_wait(depth, now, pace=pace)
     return QueueView(depth=depth, estimated_wait_seconds=wait.estimated_wait_seconds)
 
 

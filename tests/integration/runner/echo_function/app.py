@@ -2,6 +2,7 @@
 
 import json
 import os
+import sys
 import time
 from typing import Any
 
@@ -10,6 +11,9 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if event.get("raise") or (event.get("pathParameters") or {}).get("thingId") == "boom":
         raise ValueError("asked to fail")
     time.sleep(float(event.get("sleep", 0)))
+    if event.get("say"):  # what a handler prints and warns: its log, wherever that goes
+        print(event["say"], flush=True)
+        sys.stderr.write(f"{event['say']} (stderr)\n")
     seen = {
         "event": event,
         "pid": os.getpid(),

@@ -55,11 +55,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.info("pull checkpointed before the deadline", extra={"visits": summary.visits})
         return {"pulled": False, "reason": "checkpointed", "status": summary.status}
     if summary.status == "blocked":
-        SERVICES.notify(
-            SETTINGS.alarm_topic_arn,
-            "amdsync: pull blocked by the mass-change guard",
-            "A pull would cancel too many upcoming appointments; it was stopped. "
-            "See docs/runbook.md (mass-change guard).",
-        )
+        SERVICES.notify_pull_blocked()
     logger.info("pull finished", extra={"status": summary.status, "visits": summary.visits})
     return {"pulled": summary.status == "ok", "status": summary.status, "visits": summary.visits}

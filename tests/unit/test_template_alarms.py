@@ -173,3 +173,52 @@ def test_dashboard_exists_and_shows_the_alarmed_metrics(template: dict[str, Any]
     for metric in ("SyncSucceeded", "SyncFailed", "RateLimitHits", "PullStale"):
         assert metric in text
     assert "ApproximateNumberOfMessagesVisible" in text
+    # SPEC §7: AMD calls by tier (the client emits AmdCalls with a `tier` dimension).
+    by_tier = [
+        line
+        for widget in parsed["widgets"]
+        for line in widget["properties"]["metrics"]
+        if "AmdCalls" in line and "tier" in line
+    ]
+    assert sorted(line[line.index("tier") + 1] for line in by_tier) == ["T1", "T2", "T3"]
+
+
+def test_a_pull_blocked_by_the_mass_change_guard_alarms_whoever_started_it(
+    template: dict[str, Any],
+) -> None:
+    props = _alarm(template, "MassChangeBlockedAlarm")
+    stats = _metric_stats(props)
+    assert {stat["Metric"]["MetricName"] for stat in stats.values()} == {"MassChangeBlocked"}
+    assert _emitted("MassChangeBlocked")
+    services = {stat["Metric"]["Dimensions"][0]["Value"] for stat in stats.values()}
+    # The scheduled pull (pull function) and the pull button (API) both count.
+    assert services == {
+        _service_of(template, "PullFunction"),
+        _service_of(template, "ApiFunction"),
+    }
+    assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert props["Threshold"] == 1 and props["TreatMissingData"] == "notBreaching"
+    expression = _expression(props)["Expression"]
+    assert all(f"FILL({name}, 0)" in expression for name in stats)
+
+
+def test_the_api_reads_every_alarms_state_and_may_publish_the_blocked_pull_notice(
+    template: dict[str, Any],
+) -> None:
+    api = template["Resources"]["ApiFunction"]["Properties"]
+    listed = api["Environment"]["Variables"]["ALARM_NAMES"]["Fn::Join"][1]
+    assert sorted(ref["Ref"] for ref in listed) == sorted(_alarms(template))
+    statements = [
+        statement
+        for policy in api["Policies"]
+        if isinstance(policy, dict) and "Statement" in policy
+        for statement in policy["Statement"]
+    ]
+    describe = [s for s in statements if s["Action"] == ["cloudwatch:DescribeAlarms"]]
+    assert len(describe) == 1
+    assert describe[0]["Resource"]["Fn::Sub"].endswith(":alarm:amdsync-*")
+    for name, props in _alarms(template).items():
+        assert props["AlarmName"]["Fn::Sub"].startswith("amdsync-"), name
+    assert {
+        "SNSPublishMessagePolicy": {"TopicName": {"Fn::GetAtt": ["AlarmTopic", "TopicName"]}}
+    } in api["Policies"]

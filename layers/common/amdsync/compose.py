@@ -29,6 +29,7 @@ from amdsync.config import AmdSettings, ConfigError, TableSettings
 from amdsync.domain.patients import PatientDemographics
 from amdsync.observability import METRICS_NAMESPACE
 from amdsync.store.admin import DynamoConflicts, DynamoMappings, DynamoSettings
+from amdsync.store.alarms import AlarmState, CloudWatchAlarms
 from amdsync.store.appointments import DynamoAppointments
 from amdsync.store.control import DynamoBulkJobs, DynamoLeases, DynamoWatermark
 from amdsync.store.failed_work import DynamoFailedWork
@@ -46,6 +47,7 @@ from amdsync.sync.amd_patient_adapter import AdvancedMDPatients
 from amdsync.sync.context import SyncContext
 from amdsync.sync.metrics import MetricsSink
 from amdsync.sync.ports import ChangeFeed, ConflictStore, SyncLogs
+from amdsync.sync.pull_notice import BLOCKED_MESSAGE, BLOCKED_SUBJECT
 from amdsync.sync.webhook_emitters import ConflictsWithWebhooks, FeedWithWebhooks, LogsWithWebhooks
 from amdsync.sync.webhook_guard import UrlGuard
 from amdsync.sync.webhook_signing import HttpxSender
@@ -185,6 +187,17 @@ class Services:
 
     def audit_log(self) -> DynamoAuditLog:
         return DynamoAuditLog(self._table(self.settings.audit_table), self.practice)
+
+    def notify_pull_blocked(self) -> None:
+        """The mass-change guard stopped a pull: the same notice for a scheduled or a manual one."""
+        if not self.settings.alarm_topic_arn:
+            raise ConfigError(f"{type(self.settings).__name__}: ALARM_TOPIC_ARN (missing)")
+        self.notify(self.settings.alarm_topic_arn, BLOCKED_SUBJECT, BLOCKED_MESSAGE)
+
+    def alarm_states(self) -> list[AlarmState]:
+        """The current state of each of the stack's alarms (ALARM_NAMES)."""
+        names = [n.strip() for n in self.settings.alarm_names.split(",")]
+        return CloudWatchAlarms(boto3.client("cloudwatch"), names).states()
 
     def _table(self, name: str) -> Any:
         return self._dynamodb.Table(name)

@@ -63,6 +63,11 @@ class AmdSettings(TableSettings):
     # issue 16). Only the API and the worker fingerprint, so only they get it; Services reads
     # it on first use and fails then, naming it, if it is missing.
     phi_hash_key_secret: str | None = Field(default=None, alias="PHI_HASH_KEY_SECRET")
+    # The SNS topic for operator notices (alarms, the blocked-pull notice, the weekly summary).
+    alarm_topic_arn: str | None = Field(default=None, alias="ALARM_TOPIC_ARN")
+    # The stack's CloudWatch alarms (names, comma-separated) whose states the dashboard shows
+    # (the API function's; template.yaml lists the alarm resources).
+    alarm_names: str = Field(default="", alias="ALARM_NAMES")
 
     @property
     def trusted_hosts(self) -> tuple[str, ...]:

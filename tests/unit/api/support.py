@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
+from amdsync.store.alarms import AlarmState
 from amdsync.sync.webhook_guard import UrlGuard
 from amdsync.sync.webhook_signing import Sender, SendResult
 from amdsync.sync.webhooks import WebhookDeliverer, WebhookServices
@@ -79,6 +80,7 @@ class FakeApiServices:
     hooks: WebhookServices | None = None
     failed: Any = field(default_factory=FakeFailedWork)
     audit: Any = None  # the audit reader; defaults to one over the world's audit trail
+    alarms: list[AlarmState] = field(default_factory=list)
 
     @property
     def practice(self) -> str:
@@ -89,6 +91,9 @@ class FakeApiServices:
 
     def amd_admin(self) -> FakeAmdAdmin:
         return self.admin
+
+    def alarm_states(self) -> list[AlarmState]:
+        return list(self.alarms)
 
     def webhooks(self) -> WebhookServices:
         if self.hooks is None:

@@ -1,4 +1,8 @@
-"""The Monday-morning summary (SPEC §7): counts, success rate, top errors, conflicts, p95."""
+"""The Monday-morning summary (SPEC §7): counts, success rate, top errors, conflicts, p95.
+
+A rate-limit deferral is a job put back to wait for AMD's budget, not a sync: the summary counts
+the syncs without them and names the deferrals on a line of their own (issue 18 item 8).
+"""
 
 from __future__ import annotations
 
@@ -13,10 +17,16 @@ def weekly_summary(ctx: SyncContext) -> tuple[str, SyncStats]:
     top = ", ".join(f"{code}: {n}" for code, n in list(stats.errors_by_type.items())[:5])
     lines = [
         f"amdsync weekly summary for practice {'••••' + ctx.practice[-2:]}",
-        f"Syncs: {stats.total} ({stats.succeeded} succeeded, {stats.failed} failed)",
+        f"Syncs: {syncs_without_deferrals(stats)} ({stats.succeeded} succeeded, "
+        f"{stats.failed} failed)",
         f"Success rate: {rate}; p95 duration: {p95}",
         f"Top errors: {top or 'none'}",
         f"Conflicts: {stats.conflicts} new; {len(ctx.conflicts.list('open'))} open",
-        f"Rate-limit waits: {stats.rate_limit_waits}",
+        f"Rate-limit deferrals: {stats.rate_limit_waits} (jobs put back to wait for AMD's "
+        "budget; not counted as syncs)",
     ]
     return "\n".join(lines), stats
+
+
+def syncs_without_deferrals(stats: SyncStats) -> int:
+    return stats.total - stats.rate_limit_waits

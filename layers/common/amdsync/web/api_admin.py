@@ -4,12 +4,14 @@ conflicts."""
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from botocore.exceptions import BotoCoreError, ClientError
 
 from amdsync.domain.concurrency import StaleWriteError
 from amdsync.domain.journal import AuditEntry, EntityType
@@ -27,7 +29,9 @@ from amdsync.web.merge_patch import merge_patch
 from amdsync.web.paging import page_of
 from amdsync.web.problems import Problem
 from amdsync.web.routes import BASE_PATH
+from amdsync.web.services import ApiServices
 from amdsync.web.views import (
+    AlarmView,
     ConnectionReport,
     DashboardView,
     LookupItem,
@@ -37,6 +41,7 @@ from amdsync.web.views import (
 )
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
+LOG = logging.getLogger(__name__)
 DEFAULT_LOG_DAYS = 7
 
 
@@ -64,7 +69,28 @@ def get_dashboard() -> DashboardView:
         last_pull=board.last_pull,
         pull_lag_seconds=lag,
         open_conflicts=board.open_conflicts,
+        alarms=_alarms(services),
     )
+
+
+def _alarms(services: ApiServices) -> list[AlarmView] | None:
+    """The stack's alarms now (SPEC §7), alarming first; None if CloudWatch cannot be read
+    (the rest of the dashboard still answers)."""
+    try:
+        states = services.alarm_states()
+    except (BotoCoreError, ClientError):
+        LOG.warning("the alarms' states could not be read", exc_info=True)
+        return None
+    return [
+        AlarmView(
+            name=a.name,
+            state=a.state,
+            state_text=a.words,
+            description=a.description,
+            since=a.since,
+        )
+        for a in states
+    ]
 
 
 def _parse_day(value: str | None, default: date, field: str) -> date:

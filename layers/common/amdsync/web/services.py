@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from amdsync.domain.audit_query import AuditQuery
 from amdsync.domain.journal import AuditEntry
+from amdsync.store.alarms import AlarmState
 from amdsync.sync.context import SyncContext
 from amdsync.sync.failed_work import FailedWorkStore
 from amdsync.sync.webhooks import WebhookServices
@@ -33,6 +34,9 @@ class ApiServices(Protocol):
     def webhooks(self) -> WebhookServices: ...
     def failed_work(self) -> FailedWorkStore: ...
     def audit_log(self) -> AuditLog: ...
+    def alarm_states(self) -> list[AlarmState]:
+        """The stack's CloudWatch alarms and their current states."""
+        ...
 
 
 class AuditLog(Protocol):

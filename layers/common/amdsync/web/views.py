@@ -189,6 +189,16 @@ class QueueView(Report):
     estimated_wait_seconds: int = Field(description="How long new work waits, from the budget")
 
 
+class AlarmView(Report):
+    """One of the stack's CloudWatch alarms and its state now (SPEC §7)."""
+
+    name: str
+    state: Literal["OK", "ALARM", "INSUFFICIENT_DATA"] | str
+    state_text: str = Field(description="The state in words: OK, In alarm, Not enough data")
+    description: str
+    since: datetime | None
+
+
 class DashboardView(Report):
     """`GET /sync/dashboard`: each card's total is the sum of its statuses."""
 
@@ -200,6 +210,8 @@ class DashboardView(Report):
     last_pull: datetime | None
     pull_lag_seconds: float | None
     open_conflicts: int
+    # The stack's alarms, alarming first; None when CloudWatch could not be read.
+    alarms: list[AlarmView] | None = None
 
 
 class SyncStatsView(SyncStats):

@@ -612,6 +612,31 @@
         ]),
       ])
     );
+    cards.appendChild(alarmsCard(data.alarms));
+  }
+
+  // The stack's CloudWatch alarms and their state now (null: CloudWatch could not be read).
+  function alarmsCard(alarms) {
+    var body;
+    if (alarms === null || alarms === undefined) {
+      body = el("p", { className: "hint", text: "The alarms' states could not be read just now." });
+    } else if (!alarms.length) {
+      body = el("p", { className: "hint", text: "No alarms are set up for this service." });
+    } else {
+      body = el("ul", { className: "alarm-list" }, alarms.map(function (a) {
+        var bad = a.state === "ALARM";
+        return el("li", { className: bad ? "alert" : "" }, [
+          el("strong", { text: (bad ? "⚠ " : a.state === "OK" ? "✓ " : "") + a.stateText }),
+          " — " + (a.description || a.name) + (a.since ? " (since " + when(a.since) + ")" : ""),
+        ]);
+      }));
+    }
+    var alarming = (alarms || []).filter(function (a) { return a.state === "ALARM"; }).length;
+    return el("article", { className: "card wide " + (alarming ? "alert" : "ok-card"), "aria-label": "Alarms" }, [
+      el("h3", { text: "Alarms" }),
+      el("p", { className: "hint", text: alarming ? alarming + " in alarm" : "None in alarm" }),
+      body,
+    ]);
   }
 
   function budgetName(code) {

@@ -14,9 +14,10 @@ would do it, so the deployed shape is untouched:
 Registration queues the syncs (auto-sync is on by default) in the background lane: the seed is a
 backfill (`AmdSync-Backfill: true`), so a booking made meanwhile is synced at once. The seed does
 not wait for them. At peak AMD allows 12 Tier-2 calls a minute, so 300 creates take about 25
-minutes: that is the queue and its ETA at work, visible on `GET /sync/dashboard`.
-The ETA the seed reports is the dashboard's (local workers are often slower than AMD's
-off-peak budget; the dashboard counts their observed pace).
+minutes: that is the queue and its ETA at work, visible on `GET /sync/dashboard`. The ETA the
+seed reports is the dashboard's, read once the workers have finished a sample of jobs after the
+last registration (local workers are often slower than AMD's off-peak budget; the dashboard
+counts their latest pace, and the pace while the seed itself loaded the API says little).
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from time import monotonic, sleep
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from amdsync.sync.estimate import PACE_SAMPLE
 from local.runner.api_client import AmdsyncApi, ApiCallError, SimAdmin
 
 if TYPE_CHECKING:
@@ -58,6 +61,10 @@ FIRST_NAMES = (
 )  # fmt: skip
 LAST_NAMES = ("Demopatient", "Fictional", "Madeup", "Pretendson", "Nonperson")
 DEFAULT_TIMEZONE = "America/Denver"
+# How long the seed may watch the queue drain before it reports the ETA (local/runner/seed.py
+# queue_eta), and how often it looks.
+PACE_PATIENCE_SECONDS = 90.0
+PACE_POLL_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -341,19 +348,40 @@ def seed_demo_data(
     result.appointments = appointment_ids
     queued = [r for r in replies if r.get("queuePosition") is not None]
     result.queued = len(queued)
-    result.estimated_wait_seconds = queue_eta(api, queued)
     _announce(result, say)
+    say(f"seed watching the first {PACE_SAMPLE} syncs to estimate the rest …")
+    result.estimated_wait_seconds = queue_eta(api, queued)
     return result
 
 
-def queue_eta(api: AmdsyncApi, queued: list[dict[str, Any]]) -> int:
-    """The dashboard's ETA for the whole queue now that everything is registered: it counts the
-    workers' observed pace as well as AMD's budget (the replies' estimates saw the budget only,
-    and each only the queue in front of it). The last reply's estimate if the dashboard fails."""
+def queue_eta(
+    api: AmdsyncApi,
+    queued: list[dict[str, Any]],
+    *,
+    patience: float = PACE_PATIENCE_SECONDS,
+    clock: Callable[[], float] = monotonic,
+    pause: Callable[[float], None] = sleep,
+) -> int:
+    """The dashboard's ETA for the whole queue, read once the workers have finished a sample of
+    jobs after the last registration: the dashboard counts their latest pace as well as AMD's
+    budget, and the pace while the seed itself was loading the API says little about the
+    drain. The replies' own estimate (budget only) if the dashboard cannot be read."""
+    fallback = max((int(r.get("estimatedWaitSeconds") or 0) for r in queued), default=0)
     try:
-        return int(api.get("admin", "/sync/dashboard")["queue"]["estimatedWaitSeconds"])
+        board = api.get("admin", "/sync/dashboard")
+        start, deadline = _synced(board), clock() + patience
+        while board["queue"]["depth"] and _synced(board) - start < PACE_SAMPLE:
+            if clock() >= deadline:
+                break
+            pause(PACE_POLL_SECONDS)
+            board = api.get("admin", "/sync/dashboard")
+        return int(board["queue"]["estimatedWaitSeconds"])
     except (ApiCallError, OSError, KeyError, TypeError, ValueError):
-        return max((int(r.get("estimatedWaitSeconds") or 0) for r in queued), default=0)
+        return fallback
+
+
+def _synced(board: dict[str, Any]) -> int:
+    return int(board["appointments"]["synced"]) + int(board["patients"]["synced"])
 
 
 def curl_examples(base_url: str, appointment_id: str | None) -> list[str]:

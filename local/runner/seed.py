@@ -22,6 +22,7 @@ counts their latest pace, and the pace while the seed itself loaded the API says
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import sys
 from collections.abc import Callable, Iterable
@@ -65,6 +66,7 @@ DEFAULT_TIMEZONE = "America/Denver"
 # queue_eta), and how often it looks.
 PACE_PATIENCE_SECONDS = 90.0
 PACE_POLL_SECONDS = 3.0
+SEED_TIMEOUT_SECONDS = 120.0
 
 
 @dataclass(frozen=True)
@@ -311,7 +313,9 @@ def seed_demo_data(
     if stack.simulator is None or stack.http is None:
         say("seed skipped: it needs the simulator and the HTTP API")
         return result
-    api = api_for(stack)
+    # The API's hosts start cold on the seed's first parallel calls: on a busy machine a cold
+    # start alone can pass the client's default 30 s.
+    api = dataclasses.replace(api_for(stack), timeout=SEED_TIMEOUT_SECONDS)
     sim = SimAdmin(stack.simulator.url)
     zone = practice_zone(stack)
     rng = random.Random(plan.seed)

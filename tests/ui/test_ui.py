@@ -260,6 +260,26 @@ def test_dashboard_shows_the_stacks_real_counts_and_logs(
     opened.assert_clean()
 
 
+def test_dashboard_shows_the_alarms_current_states(world: UiWorld, open_page: OpenPage) -> None:
+    """SPEC §7 / issue 18 item 8: the stack's CloudWatch alarms, alarming first, in words."""
+    assert world.stack.moto is not None and world.stack.resources is not None
+    cloudwatch = world.stack.moto.client("cloudwatch")
+    stale = world.stack.resources.alarms["PullStaleAlarm"]
+    cloudwatch.set_alarm_state(AlarmName=stale, StateValue="ALARM", StateReason="ui test")
+    try:
+        opened = open_page("/ui/dashboard")
+        card = opened.page.locator("#cards article[aria-label=Alarms]")
+        expect(card).to_contain_text("1 in alarm")
+        first = card.locator("li").first
+        expect(first).to_contain_text("In alarm")
+        expect(first).to_contain_text("No successful pull for three of its intervals")
+        expect(card.locator("li")).to_have_count(len(world.stack.resources.alarms))
+        assert_accessible(opened.page)
+        opened.assert_clean()
+    finally:
+        cloudwatch.set_alarm_state(AlarmName=stale, StateValue="OK", StateReason="ui test done")
+
+
 def test_dashboard_keyboard_focus_is_visible_and_layout_fits_800px(
     open_page: OpenPage,
 ) -> None:

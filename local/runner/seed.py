@@ -415,7 +415,8 @@ def seed_summary(result: SeedResult) -> str:
     """One line for the banner: what is queued and when it should be done."""
     minutes = max(1, round(result.estimated_wait_seconds / 60))
     return (
-        f"{result.queued} appointment syncs queued; done in about {minutes} min (AMD allows "
+        f"{result.queued} appointment syncs queued; done in about {minutes} min "
+        f"({result.estimated_wait_seconds} s; AMD allows "
         "12 Tier-2 calls a minute at peak, 120 off-peak); progress: GET /sync/dashboard"
     )
 

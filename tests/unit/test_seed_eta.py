@@ -7,7 +7,7 @@ from typing import Any
 
 from amdsync.sync.estimate import PACE_SAMPLE
 from local.runner.api_client import ApiCallError, Reply
-from local.runner.seed import queue_eta
+from local.runner.seed import SeedResult, queue_eta, seed_summary
 
 
 def board(synced: int, depth: int, eta: int) -> dict[str, Any]:
@@ -75,3 +75,9 @@ def test_without_the_dashboard_the_replies_estimate_is_used() -> None:
 
     queued = [{"estimatedWaitSeconds": 40}, {"estimatedWaitSeconds": 155}]
     assert queue_eta(Refusing(), queued) == 155  # type: ignore[arg-type]
+
+
+def test_the_banner_line_says_what_is_queued_and_when_it_is_done() -> None:
+    line = seed_summary(SeedResult(queued=300, estimated_wait_seconds=170))
+    assert line.startswith("300 appointment syncs queued; done in about 3 min (170 s;")
+    assert "GET /sync/dashboard" in line

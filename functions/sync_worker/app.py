@@ -40,6 +40,8 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
             SERVICES.context(),
             remaining=lambda: lambda_context.get_remaining_time_in_millis() / 1000,
             backoff_base=SETTINGS.retry_base_seconds,
+            # The pull button's pull, stopped by the mass-change guard: the scheduled pull's notice.
+            on_pull_blocked=SERVICES.notify_pull_blocked,
         ),
         SERVICES.queue,
         SERVICES.dead_letters(),

@@ -191,10 +191,11 @@ def test_a_pull_blocked_by_the_mass_change_guard_alarms_whoever_started_it(
     assert {stat["Metric"]["MetricName"] for stat in stats.values()} == {"MassChangeBlocked"}
     assert _emitted("MassChangeBlocked")
     services = {stat["Metric"]["Dimensions"][0]["Value"] for stat in stats.values()}
-    # The scheduled pull (pull function) and the pull button (API) both count.
+    # The scheduled pull (pull function) and the pull button's job (the workers) all count.
     assert services == {
         _service_of(template, "PullFunction"),
-        _service_of(template, "ApiFunction"),
+        _service_of(template, "SyncWorkerFunction"),
+        _service_of(template, "BackgroundWorkerFunction"),
     }
     assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
     assert props["Threshold"] == 1 and props["TreatMissingData"] == "notBreaching"
@@ -202,7 +203,7 @@ def test_a_pull_blocked_by_the_mass_change_guard_alarms_whoever_started_it(
     assert all(f"FILL({name}, 0)" in expression for name in stats)
 
 
-def test_the_api_reads_every_alarms_state_and_may_publish_the_blocked_pull_notice(
+def test_the_api_reads_the_state_of_every_alarm(
     template: dict[str, Any],
 ) -> None:
     api = template["Resources"]["ApiFunction"]["Properties"]
@@ -219,6 +220,3 @@ def test_the_api_reads_every_alarms_state_and_may_publish_the_blocked_pull_notic
     assert describe[0]["Resource"]["Fn::Sub"].endswith(":alarm:amdsync-*")
     for name, props in _alarms(template).items():
         assert props["AlarmName"]["Fn::Sub"].startswith("amdsync-"), name
-    assert {
-        "SNSPublishMessagePolicy": {"TopicName": {"Fn::GetAtt": ["AlarmTopic", "TopicName"]}}
-    } in api["Policies"]

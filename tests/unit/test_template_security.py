@@ -159,11 +159,12 @@ def test_functions_that_publish_to_the_alarm_topic_may_use_its_key(
     notifying = {
         "PullFunction": "functions/pull/app.py",
         "WeeklyReportFunction": "functions/weekly_report/app.py",
-        # The pull button: a blocked pull sends the same notice as a scheduled one.
-        "ApiFunction": "layers/common/amdsync/web/api_sync.py",
+        # The pull button's pull runs in the workers: blocked, the scheduled pull's notice.
+        "SyncWorkerFunction": "functions/sync_worker/app.py",
+        "BackgroundWorkerFunction": "functions/sync_worker/app.py",
     }
     for path in notifying.values():
-        assert re.search(r"\.notify(_pull_blocked)?\(", (REPO / path).read_text()), path
+        assert re.search(r"\.notify(_pull_blocked)?\b", (REPO / path).read_text()), path
     assert publishers == set(notifying)
     key_ref = _props(template, "AlarmTopic")["KmsMasterKeyId"]
     key_id = _referenced_id(key_ref)

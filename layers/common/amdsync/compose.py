@@ -189,7 +189,8 @@ class Services:
         return DynamoAuditLog(self._table(self.settings.audit_table), self.practice)
 
     def notify_pull_blocked(self) -> None:
-        """The mass-change guard stopped a pull: the same notice for a scheduled or a manual one."""
+        """The mass-change guard stopped a pull: the same notice whether the schedule (pull
+        function) or the pull button (worker) ran it."""
         if not self.settings.alarm_topic_arn:
             raise ConfigError(f"{type(self.settings).__name__}: ALARM_TOPIC_ARN (missing)")
         self.notify(self.settings.alarm_topic_arn, BLOCKED_SUBJECT, BLOCKED_MESSAGE)

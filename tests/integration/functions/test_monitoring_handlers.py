@@ -1,6 +1,6 @@
 """Monitoring through the real handlers' configuration (issue 18 item 8): a blocked pull sends
-one and the same notice from the pull function (schedule) and the API (pull button); the API
-reads the states of exactly the template's alarms."""
+one and the same notice from the pull function (schedule) and the sync worker (the pull button's
+job); the API reads the states of exactly the template's alarms."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def test_scheduled_and_manual_blocked_pulls_send_the_same_notice(aws: AwsHarness
     environment = aws.environment("pull")
     inbox = _subscribe(aws, environment["ALARM_TOPIC_ARN"])
     aws.load("pull").SERVICES.notify_pull_blocked()
-    aws.load("api").SERVICES.notify_pull_blocked()
+    aws.load("sync_worker").SERVICES.notify_pull_blocked()
     messages = aws.client("sqs").receive_message(
         QueueUrl=inbox, MaxNumberOfMessages=10, WaitTimeSeconds=1
     )["Messages"]

@@ -1,16 +1,38 @@
-"""Monitoring in the API (issue 18 item 8): the pull button's blocked pull sends the same notice
-as the scheduled pull's, and the dashboard shows the stack's alarms and their states."""
+"""Monitoring (issue 18 item 8): the pull button's pull, blocked by the mass-change guard, sends
+the scheduled pull's notice (from the worker that runs it), and the dashboard shows the stack's
+alarms and their states."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from botocore.exceptions import ClientError
 
 from amdsync.store.alarms import AlarmState
 from amdsync.sync.pull import PullRun
+from amdsync.sync.worker import JobProcessor
 from tests.unit.api.support import Api
 from tests.unit.sync.helpers import synced
+
+
+def _pull_button_run(api: Api) -> tuple[dict[str, Any], list[str]]:
+    """Press the pull button and run its job as the worker does; returns the pull and the
+    notices the worker sent."""
+    notices: list[str] = []
+    reply = api.call("POST", "/appointments/pull-updates", roles=["billing"])
+    assert reply.status == 202
+    message = api.world.queue.take()
+    assert message is not None and message.kind == "pull"
+    processor = JobProcessor(api.world.ctx, on_pull_blocked=lambda: notices.append("blocked"))
+    assert processor.process(message).kind == "done"
+    pull = api.call(
+        "GET",
+        "/appointments/pull-updates/{pullId}",
+        roles=["billing"],
+        path_params={"pullId": reply.json()["pullId"]},
+    ).json()
+    return pull, notices
 
 
 def test_a_pull_button_blocked_by_the_mass_change_guard_notifies_the_operators() -> None:
@@ -23,17 +45,17 @@ def test_a_pull_button_blocked_by_the_mass_change_guard_notifies_the_operators()
     assert PullRun(world.ctx).run().status == "ok"
     for visit in visits[:8]:
         world.amd.person_edits(visit, status_code=10)
-    reply = api.call("POST", "/appointments/pull-updates", roles=["billing"])
-    assert reply.status == 200 and reply.json()["status"] == "blocked"
-    assert api.services.notices == ["pull blocked"]
+    pull, notices = _pull_button_run(api)
+    assert pull["summary"]["status"] == "blocked"
+    assert notices == ["blocked"]
     assert world.metrics.total("MassChangeBlocked") == 1
 
 
 def test_a_pull_that_passes_the_guard_notifies_nobody() -> None:
     api = Api()
     synced(api.world, "A-1")
-    assert api.call("POST", "/appointments/pull-updates", roles=["billing"]).status == 200
-    assert api.services.notices == []
+    pull, notices = _pull_button_run(api)
+    assert pull["summary"]["status"] == "ok" and notices == []
 
 
 def test_the_dashboard_shows_each_alarms_state_in_words() -> None:

@@ -5,6 +5,7 @@ once-a-minute feed rule and a pull already running, and keeps the summary for
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from amdsync.amd.errors import RateLimited
@@ -29,9 +30,17 @@ class PullStep:
 
 
 class ManualPulls:
-    def __init__(self, ctx: SyncContext, options: PullOptions | None = None) -> None:
+    def __init__(
+        self,
+        ctx: SyncContext,
+        options: PullOptions | None = None,
+        on_blocked: Callable[[], None] | None = None,
+    ) -> None:
         self._ctx = ctx
         self._options = options or PullOptions()
+        # Tells the operators when the mass-change guard stops the pull: the same notice as a
+        # blocked scheduled pull (compose.Services.notify_pull_blocked).
+        self._on_blocked = on_blocked
 
     def request(self, actor: str) -> PullRequest:
         pull = PullRequest(pull_id=new_id()[:20], requested_at=self._ctx.clock.now(), actor=actor)
@@ -71,6 +80,8 @@ class ManualPulls:
             return PullStep(finished=False, wait=RESUME_SECONDS)  # the next run resumes it
         code = summary.error_code.value if summary.error_code else None
         self._finish(pull, "done", summary=summary, error_code=code)
+        if summary.status == "blocked" and self._on_blocked is not None:
+            self._on_blocked()
         return PullStep(finished=True)
 
     def _finish(

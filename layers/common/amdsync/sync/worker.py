@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -59,6 +60,7 @@ class JobProcessor:
         remaining: Remaining | None = None,
         pull_options: PullOptions | None = None,
         backoff_base: float = BASE_BACKOFF_SECONDS,
+        on_pull_blocked: Callable[[], None] | None = None,
     ) -> None:
         self._ctx = ctx
         self._bulk = BulkSync(ctx)
@@ -66,6 +68,7 @@ class JobProcessor:
         self._remaining = remaining
         self._pull_options = pull_options
         self._backoff_base = backoff_base
+        self._on_pull_blocked = on_pull_blocked  # a manual pull the mass-change guard stopped
 
     def process(self, job: SyncJob) -> JobDecision:
         # Every AMD call the job makes is paced for its lane (amd/lanes.py).
@@ -91,7 +94,8 @@ class JobProcessor:
 
     def _pull(self, job: SyncJob) -> JobDecision:
         """A manual pull (SPEC §9.3), in pieces: deferred until finished."""
-        step = ManualPulls(self._ctx, self._pull_options).run(job.entity_id, self._remaining)
+        pulls = ManualPulls(self._ctx, self._pull_options, self._on_pull_blocked)
+        step = pulls.run(job.entity_id, self._remaining)
         return JobDecision("done") if step.finished else JobDecision("defer", step.wait)
 
     def _plan(self, job: SyncJob) -> JobDecision:

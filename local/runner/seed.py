@@ -66,6 +66,10 @@ DEFAULT_TIMEZONE = "America/Denver"
 # queue_eta), and how often it looks.
 PACE_PATIENCE_SECONDS = 90.0
 PACE_POLL_SECONDS = 3.0
+# Syncs to watch before reading the ETA: the first ones after the seed still include the
+# workers' cold starts (measured: ~30 % slower), so the dashboard's pace (its latest
+# PACE_SAMPLE completions) is read once a second sample has gone by.
+WATCHED_SYNCS = 2 * PACE_SAMPLE
 SEED_TIMEOUT_SECONDS = 120.0
 
 
@@ -353,7 +357,7 @@ def seed_demo_data(
     queued = [r for r in replies if r.get("queuePosition") is not None]
     result.queued = len(queued)
     _announce(result, say)
-    say(f"seed watching the first {PACE_SAMPLE} syncs to estimate the rest …")
+    say(f"seed watching the first {WATCHED_SYNCS} syncs to estimate the rest …")
     result.estimated_wait_seconds = queue_eta(api, queued)
     return result
 
@@ -366,15 +370,16 @@ def queue_eta(
     clock: Callable[[], float] = monotonic,
     pause: Callable[[float], None] = sleep,
 ) -> int:
-    """The dashboard's ETA for the whole queue, read once the workers have finished a sample of
-    jobs after the last registration: the dashboard counts their latest pace as well as AMD's
-    budget, and the pace while the seed itself was loading the API says little about the
-    drain. The replies' own estimate (budget only) if the dashboard cannot be read."""
+    """The dashboard's ETA for the whole queue, read once the workers have finished
+    WATCHED_SYNCS jobs after the last registration: the dashboard counts their latest pace as
+    well as AMD's budget, and the pace while the seed itself was loading the API (or the
+    workers were starting) says little about the drain. The replies' own estimate (budget
+    only) if the dashboard cannot be read."""
     fallback = max((int(r.get("estimatedWaitSeconds") or 0) for r in queued), default=0)
     try:
         board = api.get("admin", "/sync/dashboard")
         start, deadline = _synced(board), clock() + patience
-        while board["queue"]["depth"] and _synced(board) - start < PACE_SAMPLE:
+        while board["queue"]["depth"] and _synced(board) - start < WATCHED_SYNCS:
             if clock() >= deadline:
                 break
             pause(PACE_POLL_SECONDS)

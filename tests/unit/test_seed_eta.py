@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from amdsync.sync.estimate import PACE_SAMPLE
 from local.runner.api_client import ApiCallError, Reply
-from local.runner.seed import SeedResult, queue_eta, seed_summary
+from local.runner.seed import WATCHED_SYNCS, SeedResult, queue_eta, seed_summary
 
 
 def board(synced: int, depth: int, eta: int) -> dict[str, Any]:
@@ -46,12 +45,13 @@ def test_the_eta_is_read_after_a_sample_of_syncs_past_the_registration() -> None
     api = Dashboards(
         board(10, 300, 960),  # right after the last PUT: the pace while seeding
         board(15, 295, 900),
-        board(10 + PACE_SAMPLE, 280, 200),  # a sample of the drain itself
+        board(10 + WATCHED_SYNCS - 1, 261, 300),  # still starting up
+        board(10 + WATCHED_SYNCS, 260, 200),  # past the start: the drain itself
         board(40, 270, 190),
     )
     clock = Clock()
     eta = queue_eta(api, [], clock=clock, pause=clock.sleep)  # type: ignore[arg-type]
-    assert (eta, api.reads) == (200, 3)
+    assert (eta, api.reads) == (200, 4)
 
 
 def test_an_empty_queue_answers_at_once() -> None:

@@ -22,11 +22,12 @@ def weekly_summary(ctx: SyncContext) -> tuple[str, SyncStats]:
         f"Success rate: {rate}; p95 duration: {p95}",
         f"Top errors: {top or 'none'}",
         f"Conflicts: {stats.conflicts} new; {len(ctx.conflicts.list('open'))} open",
-        f"Rate-limit deferrals: {stats.rate_limit_waits} (jobs put back to wait for AMD's "
+        f"Rate-limit deferrals: {stats.deferred} (jobs put back to wait for AMD's "
         "budget; not counted as syncs)",
     ]
     return "\n".join(lines), stats
 
 
 def syncs_without_deferrals(stats: SyncStats) -> int:
-    return stats.total - stats.rate_limit_waits
+    """`total` is succeeded + failed + skipped + deferred (SPEC §9.4): the syncs are the rest."""
+    return stats.total - stats.deferred

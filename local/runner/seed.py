@@ -64,12 +64,10 @@ LAST_NAMES = ("Demopatient", "Fictional", "Madeup", "Pretendson", "Nonperson")
 DEFAULT_TIMEZONE = "America/Denver"
 # How long the seed may watch the queue drain before it reports the ETA (local/runner/seed.py
 # queue_eta), and how often it looks.
-PACE_PATIENCE_SECONDS = 90.0
+PACE_PATIENCE_SECONDS = 120.0
 PACE_POLL_SECONDS = 3.0
-# Syncs to watch before reading the ETA: the first ones after the seed still include the
-# workers' cold starts (measured: ~30 % slower), so the dashboard's pace (its latest
-# PACE_SAMPLE completions) is read once a second sample has gone by.
-WATCHED_SYNCS = 2 * PACE_SAMPLE
+# Two samples' seconds per job within this share of each other: the drain's pace is steady.
+STEADY_RATIO = 0.15
 SEED_TIMEOUT_SECONDS = 120.0
 
 
@@ -357,7 +355,7 @@ def seed_demo_data(
     queued = [r for r in replies if r.get("queuePosition") is not None]
     result.queued = len(queued)
     _announce(result, say)
-    say(f"seed watching the first {WATCHED_SYNCS} syncs to estimate the rest …")
+    say("seed watching the first syncs until their pace is steady, to estimate the rest …")
     result.estimated_wait_seconds = queue_eta(api, queued)
     return result
 
@@ -370,23 +368,34 @@ def queue_eta(
     clock: Callable[[], float] = monotonic,
     pause: Callable[[float], None] = sleep,
 ) -> int:
-    """The dashboard's ETA for the whole queue, read once the workers have finished
-    WATCHED_SYNCS jobs after the last registration: the dashboard counts their latest pace as
-    well as AMD's budget, and the pace while the seed itself was loading the API (or the
-    workers were starting) says little about the drain. The replies' own estimate (budget
-    only) if the dashboard cannot be read."""
+    """The dashboard's ETA for the whole queue, read once the drain's pace is steady.
+
+    The dashboard counts the workers' latest pace as well as AMD's budget. Right after the
+    seed that pace is still the ramp (the seed loading the API, workers starting cold: measured
+    up to half the steady rate), so the seed reads the dashboard after each sample of
+    PACE_SAMPLE syncs and stops when two samples' seconds per job agree within STEADY_RATIO
+    (or patience runs out). The replies' own estimate (budget only) if the dashboard cannot be
+    read."""
     fallback = max((int(r.get("estimatedWaitSeconds") or 0) for r in queued), default=0)
     try:
         board = api.get("admin", "/sync/dashboard")
-        start, deadline = _synced(board), clock() + patience
-        while board["queue"]["depth"] and _synced(board) - start < WATCHED_SYNCS:
-            if clock() >= deadline:
-                break
+        deadline, mark, previous = clock() + patience, _synced(board), None
+        while board["queue"]["depth"] and clock() < deadline:
             pause(PACE_POLL_SECONDS)
             board = api.get("admin", "/sync/dashboard")
+            if _synced(board) - mark < PACE_SAMPLE:
+                continue
+            mark, pace = _synced(board), _per_job(board)
+            if previous is not None and abs(pace - previous) <= STEADY_RATIO * previous:
+                break
+            previous = pace
         return int(board["queue"]["estimatedWaitSeconds"])
-    except (ApiCallError, OSError, KeyError, TypeError, ValueError):
+    except (ApiCallError, OSError, KeyError, TypeError, ValueError, ZeroDivisionError):
         return fallback
+
+
+def _per_job(board: dict[str, Any]) -> float:
+    return float(board["queue"]["estimatedWaitSeconds"]) / int(board["queue"]["depth"])
 
 
 def _synced(board: dict[str, Any]) -> int:

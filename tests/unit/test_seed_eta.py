@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from amdsync.sync.estimate import PACE_SAMPLE
 from local.runner.api_client import ApiCallError, Reply
-from local.runner.seed import WATCHED_SYNCS, SeedResult, queue_eta, seed_summary
+from local.runner.seed import SeedResult, queue_eta, seed_summary
 
 
 def board(synced: int, depth: int, eta: int) -> dict[str, Any]:
@@ -41,17 +42,19 @@ class Clock:
         self.now += seconds
 
 
-def test_the_eta_is_read_after_a_sample_of_syncs_past_the_registration() -> None:
+def test_the_eta_is_read_once_two_samples_agree_on_the_pace() -> None:
+    n = PACE_SAMPLE
     api = Dashboards(
         board(10, 300, 960),  # right after the last PUT: the pace while seeding
-        board(15, 295, 900),
-        board(10 + WATCHED_SYNCS - 1, 261, 300),  # still starting up
-        board(10 + WATCHED_SYNCS, 260, 200),  # past the start: the drain itself
-        board(40, 270, 190),
+        board(10 + n - 1, 281, 900),  # not yet a sample
+        board(10 + n, 280, 280),  # 1.0 s a job: the ramp
+        board(10 + 2 * n, 260, 156),  # 0.6 s a job: faster, not steady yet
+        board(10 + 3 * n, 240, 137),  # 0.57 s a job: within 15 % of 0.6: steady
+        board(10 + 4 * n, 220, 100),
     )
     clock = Clock()
     eta = queue_eta(api, [], clock=clock, pause=clock.sleep)  # type: ignore[arg-type]
-    assert (eta, api.reads) == (200, 4)
+    assert (eta, api.reads) == (137, 5)
 
 
 def test_an_empty_queue_answers_at_once() -> None:
@@ -62,7 +65,7 @@ def test_an_empty_queue_answers_at_once() -> None:
 
 
 def test_a_slow_drain_answers_when_patience_runs_out() -> None:
-    api = Dashboards(board(10, 300, 3600))
+    api = Dashboards(board(10, 300, 3600))  # no sample ever completes
     clock = Clock()
     eta = queue_eta(api, [], patience=30, clock=clock, pause=clock.sleep)  # type: ignore[arg-type]
     assert eta == 3600 and 30 <= clock.now <= 33

@@ -1,10 +1,11 @@
 """`python -m local.runner`: start the local stack, print where everything is, then `ready`.
 
 Ctrl-C or SIGTERM stops every part and child process. A few progress lines, then the banner
-(for people and scripts, `<name> <value>`): `api http://…/api/advancedmd`, `ui …` (the admin
-UI), `amdsim http://…` (or a note), `moto http://…`, `issuer http://…` (the local OIDC issuer),
-with `--log-dir DIR` `logs <absolute DIR>` (each function's log in `DIR/<LogicalId>.log`, the
-runner's in `DIR/runner.log`: nothing of theirs on the terminal), with `--cli-env PATH`
+(for people and scripts, `<name> <value>`): `api http://…/api/advancedmd`, `ui …` (the
+console's sign-in page), `amdsim http://…` (or a note), `moto http://…`, `issuer http://…` (the
+local OIDC issuer), with `--log-dir DIR` `logs <absolute DIR>` (each function's log in
+`DIR/<LogicalId>.log`, the runner's in `DIR/runner.log`: nothing of theirs on the terminal),
+with `--cli-env PATH`
 `cli-env <absolute path>` (the export lines that point the `amdsync` CLI at this stack; removed
 on stop), `seed …` (what the demo seed queued and its ETA), one `export AMDSYNC_TOKEN_<ROLE>=…`
 per dev role (an access token from that issuer), two `curl` examples, then `ready`.
@@ -139,7 +140,7 @@ def banner(
     """The lines printed last, for people and scripts: `<name> <value>` (api, ui, amdsim, moto,
     issuer, logs, cli-env, seed), the `export` lines, the `curl` examples, then `ready`."""
     assert stack.moto is not None and stack.issuer is not None
-    lines = [f"api {stack.api_base_url}", f"ui {stack.api_base_url}/ui/dashboard"]
+    lines = [f"api {stack.api_base_url}", f"ui {stack.api_base_url}/ui/sign-in"]
     if stack.simulator is not None:
         lines.append(f"amdsim {stack.simulator.url}")
     else:

@@ -16,7 +16,7 @@ def weekly_summary(ctx: SyncContext) -> tuple[str, SyncStats]:
         f"Syncs: {stats.total} ({stats.succeeded} succeeded, {stats.failed} failed)",
         f"Success rate: {rate}; p95 duration: {p95}",
         f"Top errors: {top or 'none'}",
-        f"Conflicts: {stats.conflicts} new; {len(ctx.conflicts.list('open'))} open",
+        f"Conflicts: {stats.conflicts} new; {ctx.conflicts.open_count()} open",
         f"Rate-limit waits: {stats.rate_limit_waits}",
     ]
     return "\n".join(lines), stats

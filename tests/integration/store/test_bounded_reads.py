@@ -272,7 +272,7 @@ def test_logs_page_newest_first_across_days_with_filters(logs_table: Any) -> Non
             and all(e.model_dump(mode="json")[k] == v for k, v in filters.items())
         ]
         meter = ReadMeter(logs_table)
-        got, position, pages = _all_pages(store, days, filters, 20)
+        got, pages = _all_pages(store, days, filters, 20)
         assert got == expected, filters
         assert pages >= len(expected) // 20
         # Every query asked for at most a page: nothing read beyond what pages hold + filters.
@@ -285,7 +285,7 @@ def test_logs_page_newest_first_across_days_with_filters(logs_table: Any) -> Non
 
 def _all_pages(
     store: DynamoSyncLogs, days: tuple[date, date], filters: dict[str, str], limit: int
-) -> tuple[list[str], Any, int]:
+) -> tuple[list[str], int]:
     ids: list[str] = []
     position: dict[str, Any] | None = None
     pages = 0
@@ -295,4 +295,4 @@ def _all_pages(
         ids += [e.id for e in page]
         pages += 1
         if position is None:
-            return ids, position, pages
+            return ids, pages

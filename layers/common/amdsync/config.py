@@ -63,6 +63,12 @@ class AmdSettings(TableSettings):
     # issue 16). Only the API and the worker fingerprint, so only they get it; Services reads
     # it on first use and fails then, naming it, if it is missing.
     phi_hash_key_secret: str | None = Field(default=None, alias="PHI_HASH_KEY_SECRET")
+    # The function's own timeout (template.yaml sets it from the function's `Timeout`): the AMD
+    # client's HTTP timeouts and retries are derived from it so one call always fits
+    # (amd/budget.py). Unset (CLI, tools): the client's defaults.
+    function_timeout_seconds: float | None = Field(
+        default=None, gt=0, le=900, alias="FUNCTION_TIMEOUT_SECONDS"
+    )
 
     @property
     def trusted_hosts(self) -> tuple[str, ...]:

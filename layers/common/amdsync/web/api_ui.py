@@ -23,13 +23,12 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field
 
 from amdsync.amd.lanes import BACKGROUND
@@ -39,6 +38,9 @@ from amdsync.sync.context import SyncContext
 from amdsync.sync.intake import Intake
 from amdsync.web.context import services_of
 from amdsync.web.routes import BASE_PATH
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
@@ -153,6 +155,9 @@ def security_headers(*, embeddable: bool, frames_self: bool = False) -> dict[str
 
 @cache
 def _environment() -> Environment:
+    # Imported here: only the UI's page routes render templates (the API's cold start skips it).
+    from jinja2 import Environment, FileSystemLoader, select_autoescape  # noqa: PLC0415
+
     return Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=select_autoescape(["html"]),

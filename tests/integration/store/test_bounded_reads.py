@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from amdsync.config import TableSettings
 from amdsync.domain.aggregates import count_logs, hours_window
 from amdsync.domain.appointments import AppointmentSyncRecord, DesiredAppointment
 from amdsync.domain.concurrency import BadPosition
@@ -22,6 +23,7 @@ from amdsync.store.admin import DynamoConflicts
 from amdsync.store.appointments import DynamoAppointments
 from amdsync.store.journal import DynamoSyncLogs
 from amdsync.store.patients import DynamoPatients
+from amdsync.store.recount import recount
 from amdsync.sync.pull import upcoming_range
 from amdsync.sync.reports import stats_from_counts, sync_stats
 from tests.moto_tables import ReadMeter, template_table
@@ -296,3 +298,34 @@ def _all_pages(
         pages += 1
         if position is None:
             return ids, pages
+
+
+def test_the_operators_recount_restores_every_counter(state: Any) -> None:
+    appointments, conflicts = DynamoAppointments(state, PRACTICE), DynamoConflicts(state, PRACTICE)
+    patients = DynamoPatients(state, PRACTICE)
+    for n in range(5):
+        appointments.save(_appointment(n, NOW + timedelta(days=1)), None)
+        patients.save(PatientSyncRecord(patient_id=f"P-{n}"), None)
+        conflicts.put(_conflict(n, "open" if n % 2 else "resolved"))
+    expected = (appointments.counts(), patients.counts(), conflicts.open_count())
+    for kind in ("APPOINTMENTS", "PATIENTS", "CONFLICTS"):
+        state.put_item(Item={"pk": f"{PRACTICE}#COUNTS", "sk": kind, "records": 99})
+    assert conflicts.open_count() == 0
+    settings = TableSettings.model_validate(
+        {**{n: n.lower() for n in TABLE_VARIABLES}, "SYNC_TABLE": state.name, "PRACTICE_ID": "pr-1"}
+    )
+    recount(settings.model_copy(update={"practice_id": PRACTICE}), _Res(state))
+    assert (appointments.counts(), patients.counts(), conflicts.open_count()) == expected
+
+
+TABLE_VARIABLES = ("SYNC_TABLE", "LOGS_TABLE", "AUDIT_TABLE", "CACHE_TABLE", "CONTROL_TABLE")
+
+
+class _Res:
+    """A resource stand-in that hands out the test's table (one table in this test)."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    def Table(self, _name: str) -> Any:  # boto3's spelling
+        return self._table

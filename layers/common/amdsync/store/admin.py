@@ -93,6 +93,11 @@ class DynamoConflicts:
         old = self._table.put_item(Item=to_dynamo(item), ReturnValues="ALL_OLD").get("Attributes")
         self._counters.move(_state_keys(old), {f"{STATUS_PREFIX}{conflict.state}"}, None)
 
+    def rebuild_counts(self) -> None:
+        """Recount every conflict into the counters: an operator's one-off (reads them all)."""
+        items = query_all(self._table, Key("pk").eq(keys.conflicts(self._practice)))
+        self._counters.rebuild([_state_keys({**i, COUNTED: True}) for i in items], None)
+
     def open_count(self) -> int:
         return max(0, self._counters.read()[0].get(f"{STATUS_PREFIX}open", 0))
 

@@ -87,9 +87,7 @@ def _api_environment() -> dict[str, str]:
     return env
 
 
-def _run(
-    env: dict[str, str], *flags: str, probe: str = PROBE
-) -> subprocess.CompletedProcess[str]:
+def _run(env: dict[str, str], *flags: str, probe: str = PROBE) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, *flags, "-c", probe, str(FUNCTIONS / "api" / "app.py")],
         env=env,

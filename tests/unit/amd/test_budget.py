@@ -9,6 +9,7 @@ from cfnlint.decode import decode
 
 from amdsync.amd.budget import (
     MIN_MARGIN_SECONDS,
+    MIN_READ_SECONDS,
     Deadline,
     OutOfTime,
     derive_budget,
@@ -36,11 +37,12 @@ def test_one_calls_worst_case_fits_the_function_with_a_margin(timeout: int) -> N
     assert 1.0 <= budget.timeouts.read <= Timeouts().read
 
 
-def test_longer_functions_get_more_attempts_and_longer_reads() -> None:
+def test_longer_functions_get_more_attempts_and_reads_worth_making() -> None:
     api, worker, pull = derive_budget(30), derive_budget(60), derive_budget(120)
     assert api.retry.max_attempts <= worker.retry.max_attempts <= pull.retry.max_attempts
-    assert api.timeouts.read <= pull.timeouts.read
+    assert api.worst_call_seconds < worker.worst_call_seconds < pull.worst_call_seconds
     assert pull.retry.max_attempts == RetryPolicy().max_attempts
+    assert min(b.timeouts.read for b in (api, worker, pull)) >= MIN_READ_SECONDS
 
 
 def test_without_a_function_timeout_the_defaults_stand() -> None:

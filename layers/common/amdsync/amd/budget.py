@@ -25,7 +25,10 @@ DEFAULT_TIMEOUTS = Timeouts()
 MIN_MARGIN_SECONDS = 3.0
 MARGIN_SHARE = 0.1
 # Below this read timeout an attempt is not worth making: fewer, longer attempts instead.
-MIN_READ_SECONDS = 5.0
+MIN_READ_SECONDS = 8.0
+# Connecting, sending a small body and waiting for a pooled connection take well under these;
+# what is left goes to the read (AMD's own work).
+CONNECT_CAP, WRITE_CAP, POOL_CAP = 3.0, 5.0, 2.0
 OUT_OF_TIME_RETRY_SECONDS = 1.0
 
 
@@ -58,9 +61,9 @@ def derive_budget(function_timeout_seconds: float | None) -> CallBudget:
     margin = max(MIN_MARGIN_SECONDS, MARGIN_SHARE * function_timeout_seconds)
     usable = max(1.0, function_timeout_seconds - margin)
     fixed = Timeouts(
-        connect=min(DEFAULT_TIMEOUTS.connect, usable / 10),
-        write=min(DEFAULT_TIMEOUTS.write, usable / 10),
-        pool=min(DEFAULT_TIMEOUTS.pool, usable / 10),
+        connect=min(CONNECT_CAP, usable / 10),
+        write=min(WRITE_CAP, usable / 10),
+        pool=min(POOL_CAP, usable / 10),
         read=0.0,
     )
     overhead = fixed.connect + fixed.write + fixed.pool

@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def pk_sk_table(monkeypatch: pytest.MonkeyPatch, name: str = "state") -> Iterator[Any]:
@@ -29,3 +32,46 @@ def pk_sk_table(monkeypatch: pytest.MonkeyPatch, name: str = "state") -> Iterato
             ],
             BillingMode="PAY_PER_REQUEST",
         )
+
+
+def template_table(monkeypatch: pytest.MonkeyPatch, logical_id: str) -> Iterator[Any]:
+    """Yield one table as template.yaml defines it (keys and GSIs), inside `mock_aws()`."""
+    from cfnlint.decode import decode  # noqa: PLC0415 (only tests that need the template)
+
+    template, problems = decode(str(REPO / "template.yaml"))
+    assert not problems
+    props = template["Resources"][logical_id]["Properties"]
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    request = {
+        key: props[key]
+        for key in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes")
+        if key in props
+    }
+    with mock_aws():
+        yield boto3.resource("dynamodb", region_name="us-east-1").create_table(
+            TableName=logical_id, BillingMode="PAY_PER_REQUEST", **request
+        )
+
+
+class ReadMeter:
+    """Counts what a table's client reads, at the botocore edge: calls per operation and the
+    items each Query/Scan returned. A request path that scans, or reads a whole partition, shows
+    up here whatever the code above it does."""
+
+    def __init__(self, table: Any) -> None:
+        self.calls: dict[str, int] = {}
+        self.items_read = 0
+        table.meta.client.meta.events.register("after-call.dynamodb", self._after)
+
+    def _after(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        self.calls[model.name] = self.calls.get(model.name, 0) + 1
+        if model.name in ("Query", "Scan"):
+            self.items_read += int(parsed.get("ScannedCount", parsed.get("Count", 0)))
+        if model.name == "BatchGetItem":
+            self.items_read += sum(len(v) for v in parsed.get("Responses", {}).values())
+
+    def reset(self) -> None:
+        self.calls.clear()
+        self.items_read = 0

@@ -27,4 +27,5 @@ app = create_resolver(
 # Responses hold appointment times and patient ids: never recorded in X-Ray.
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    SERVICES.deadline.start(lambda: context.get_remaining_time_in_millis() / 1000)
     return app.resolve(event, context)

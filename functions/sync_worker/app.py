@@ -54,6 +54,8 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
 # Responses hold appointment times and patient ids: never recorded in X-Ray.
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    # An AMD write whose worst case no longer fits this invocation is deferred, not started.
+    SERVICES.deadline.start(lambda: context.get_remaining_time_in_millis() / 1000)
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

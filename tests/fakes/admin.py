@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from amdsync.domain.concurrency import StaleWriteError, Versioned
 from amdsync.domain.mappings import Mapping, MappingKind
 from amdsync.domain.review import ConflictRecord
@@ -60,5 +62,19 @@ class FakeConflicts:
         self.items[conflict.conflict_id] = conflict
         self.history.append(conflict)
 
-    def list(self, state: str | None = "open") -> list[ConflictRecord]:
+    def page(
+        self, state: str | None, position: dict[str, Any] | None, limit: int
+    ) -> tuple[list[ConflictRecord], dict[str, Any] | None]:
+        matching = sorted(self._in(state), key=lambda c: c.conflict_id)
+        offset = int(position["o"]) if position else 0
+        more = offset + limit < len(matching)
+        return matching[offset : offset + limit], {"o": offset + limit} if more else None
+
+    def open_count(self) -> int:
+        return len(self._in("open"))
+
+    def _in(self, state: str | None) -> list[ConflictRecord]:
         return [c for c in self.items.values() if state is None or c.state == state]
+
+    def list(self, state: str | None = "open") -> list[ConflictRecord]:
+        return self._in(state)

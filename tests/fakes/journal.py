@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
+from amdsync.domain.aggregates import count_logs
 from amdsync.domain.feed import ChangeFeedEntry, PublishedChange
 from amdsync.domain.journal import AuditEntry, SyncLogEntry
 from tests.fakes.failures import FaultPlan
@@ -41,12 +43,36 @@ class FakeSyncLogs:
         self.entries.append(entry)
 
     def between(self, start: datetime, end: datetime) -> list[SyncLogEntry]:
+        return self._between(start, end)
+
+    def _between(self, start: datetime, end: datetime) -> list[SyncLogEntry]:
         return [e for e in self.entries if start <= e.at < end]
 
     def for_entity(self, entity_type: str, entity_id: str) -> list[SyncLogEntry]:
         return [
             e for e in self.entries if e.entity_type == entity_type and e.entity_id == entity_id
         ]
+
+    def counts_between(self, start: datetime, end: datetime) -> dict[str, int]:
+        return count_logs(self._between(start, end))
+
+    def page(
+        self,
+        days: tuple[date, date],
+        filters: dict[str, str],
+        position: dict[str, Any] | None,
+        limit: int,
+    ) -> tuple[list[SyncLogEntry], dict[str, Any] | None]:
+        start = datetime.combine(days[0], time.min, UTC)
+        end = datetime.combine(days[1] + timedelta(days=1), time.min, UTC)
+        matching = [
+            e
+            for e in sorted(self._between(start, end), key=lambda e: e.at, reverse=True)
+            if all(e.model_dump(mode="json").get(k) == v for k, v in filters.items())
+        ]
+        offset = int(position["o"]) if position else 0
+        more = offset + limit < len(matching)
+        return matching[offset : offset + limit], {"o": offset + limit} if more else None
 
 
 class FakeAuditTrail:

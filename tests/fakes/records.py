@@ -9,11 +9,15 @@ between a use case's read and its write.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Generic, TypeVar
 
+from amdsync.domain.aggregates import record_keys
 from amdsync.domain.appointments import AppointmentSyncRecord
 from amdsync.domain.concurrency import StaleWriteError, Versioned
+from amdsync.domain.errors import SyncErrorCode
 from amdsync.domain.patients import PatientCreateIntent, PatientDemographics, PatientSyncRecord
 from amdsync.domain.review import BookingInFlight, UnlinkedAmdAppointment
 from tests.fakes.failures import FaultPlan
@@ -63,7 +67,7 @@ class FakeAppointments(VersionedStore[AppointmentSyncRecord]):
         return self._save(record.appointment_id, record, expected_version)
 
     def list_between(self, start_from: str, start_to: str) -> list[AppointmentSyncRecord]:
-        return [r for r in self.list_all() if start_from <= r.start < start_to]
+        return [r for r in self._records() if start_from <= r.start < start_to]
 
     def page_between(
         self, start_from: str, start_to: str, limit: int, cursor: str | None = None
@@ -80,8 +84,28 @@ class FakeAppointments(VersionedStore[AppointmentSyncRecord]):
         return page, f"{page[-1].start}#{page[-1].appointment_id}" if more else None
 
     def list_all(self) -> list[AppointmentSyncRecord]:
+        return self._records()
+
+    def _records(self) -> list[AppointmentSyncRecord]:
         records = [v.value for v in self.items.values()]
         return sorted(records, key=lambda r: (r.start, r.appointment_id))
+
+    def waiting_on_patient(self, patient_id: str) -> list[AppointmentSyncRecord]:
+        return [
+            r
+            for r in self._records()
+            if r.patient_id == patient_id
+            and r.amd_sync_error_code is SyncErrorCode.PATIENT_NOT_SYNCED
+        ]
+
+    def counts(self) -> tuple[dict[str, int], str | None]:
+        """A recount (the DynamoDB store keeps counters; the fake counts what it holds)."""
+        records = self._records()
+        cards = [record_keys(r.amd_sync_status, r.status, r.charges_posted) for r in records]
+        return _totals(cards), _latest(r.last_synced_to_amd for r in records)
+
+    def unlinked_among(self, visit_ids: list[str]) -> set[str]:
+        return {v for v in visit_ids if v in self.unlinked}
 
     def claim_visit(self, visit_id: str, appointment_id: str) -> str:
         """Create-only: the first claimant owns the visit id for good."""
@@ -142,7 +166,23 @@ class FakePatients(VersionedStore[PatientSyncRecord]):
     def save(self, record: PatientSyncRecord, expected_version: int | None) -> int:
         return self._save(record.patient_id, record, expected_version)
 
+    def page(
+        self, limit: int, cursor: str | None = None
+    ) -> tuple[list[PatientSyncRecord], str | None]:
+        records = sorted(self._records(), key=lambda r: r.patient_id)
+        start = int(cursor or 0)
+        more = start + limit < len(records)
+        return records[start : start + limit], str(start + limit) if more else None
+
+    def counts(self) -> tuple[dict[str, int], str | None]:
+        records = self._records()
+        cards = [record_keys(r.amd_sync_status) for r in records]
+        return _totals(cards), _latest(r.last_synced_to_amd for r in records)
+
     def list_all(self) -> list[PatientSyncRecord]:
+        return self._records()
+
+    def _records(self) -> list[PatientSyncRecord]:
         return [v.value for v in self.items.values()]
 
     def put_demographics(
@@ -185,3 +225,12 @@ class FakePatients(VersionedStore[PatientSyncRecord]):
 
     def record(self, patient_id: str) -> PatientSyncRecord:
         return self.items[patient_id].value
+
+
+def _totals(cards: list[set[str]]) -> dict[str, int]:
+    return dict(Counter(name for card in cards for name in card))
+
+
+def _latest(times: Iterable[datetime | None]) -> str | None:
+    latest = max((t for t in times if t is not None), default=None)
+    return None if latest is None else latest.isoformat()

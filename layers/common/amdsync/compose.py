@@ -11,20 +11,18 @@ Manager.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 import boto3
 
-from amdsync.amd.client import ClientOptions
-from amdsync.amd.config import AmdCredentials, load_credentials
+from amdsync.amd.budget import Deadline, derive_budget
 from amdsync.amd.errors import AmdError
 from amdsync.amd.ports import Clock, SystemClock
-from amdsync.amd.service import AdvancedMD, build_advancedmd
-from amdsync.amd.tiers import LimitTable
 from amdsync.config import AmdSettings, ConfigError, TableSettings
 from amdsync.domain.patients import PatientDemographics
 from amdsync.observability import METRICS_NAMESPACE
@@ -42,8 +40,6 @@ from amdsync.store.queue import SqsJobQueue
 from amdsync.store.rate_buckets import DynamoRateBuckets
 from amdsync.store.token_cache import DynamoTokenCache
 from amdsync.store.webhooks import DynamoWebhooks, SqsWebhookQueue
-from amdsync.sync.amd_adapter import AdvancedMDAdapter, CountingMetrics
-from amdsync.sync.amd_patient_adapter import AdvancedMDPatients
 from amdsync.sync.context import SyncContext
 from amdsync.sync.metrics import MetricsSink
 from amdsync.sync.ports import ChangeFeed, ConflictStore, SyncLogs
@@ -54,7 +50,31 @@ from amdsync.sync.webhook_signing import HttpxSender
 from amdsync.sync.webhooks import WebhookDeliverer, WebhookPublisher, WebhookServices
 from amdsync.web.views import BudgetView, ConnectionInfo, ConnectionReport, LookupItem
 
+if TYPE_CHECKING:
+    # The AdvancedMD client is imported when first used (compose's `amd`), not at import:
+    # most API routes never call AMD, and the client's modules are a large part of a cold start.
+    from amdsync.amd.config import AmdCredentials
+    from amdsync.amd.service import AdvancedMD
+    from amdsync.amd.tiers import LimitTable
+    from amdsync.sync.amd_adapter import AdvancedMDAdapter, CountingMetrics
+    from amdsync.sync.amd_patient_adapter import AdvancedMDPatients
+    from amdsync.sync.ports import AmdPatients, AmdScheduler, CallCounter
+
 DEFAULT_CONFIRM_METHOD = "1"
+
+
+class OnFirstUse:
+    """Stands in for an adapter until something uses it: then builds it (once) and forwards.
+    Lets every request get a full SyncContext without building the AMD client it may not use."""
+
+    def __init__(self, build: Callable[[], object]) -> None:
+        self._build = build
+        self._inner: object | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._inner is None:
+            self._inner = self._build()
+        return getattr(self._inner, name)
 
 
 class PowertoolsMetrics:
@@ -106,9 +126,13 @@ class Services:
     # The product's clock (real time in AWS); a benchmark or test may share a simulated one
     # with the AMD simulator so rate windows and token lifetimes agree.
     clock: Clock = field(default_factory=SystemClock)
+    # Time left in the current invocation; handlers set it per invocation (amd/budget.py).
+    deadline: Deadline = field(default_factory=Deadline)
 
     @cached_property
     def credentials(self) -> AmdCredentials:
+        from amdsync.amd.config import load_credentials  # noqa: PLC0415 (lazy: see above)
+
         credentials = load_credentials(self.settings.amd_secret_name)
         # The environment names the partner-login endpoint, and the domains the credentials may
         # be sent to (endpoints are configuration).
@@ -151,11 +175,25 @@ class Services:
 
     @cached_property
     def counter(self) -> CountingMetrics:
+        from amdsync.sync.amd_adapter import CountingMetrics  # noqa: PLC0415
+
         return CountingMetrics(self.metrics)
 
     @cached_property
     def amd(self) -> AdvancedMD:
+        from amdsync.amd.client import ClientOptions  # noqa: PLC0415
+        from amdsync.amd.service import build_advancedmd  # noqa: PLC0415
+        from amdsync.amd.transport import Transport  # noqa: PLC0415
+
         zone = ZoneInfo(self.settings.practice_timezone)
+        budget = derive_budget(self.settings.function_timeout_seconds)
+        options = ClientOptions(
+            timezone=zone,
+            max_rate_wait=self.max_rate_wait,
+            retry=budget.retry,
+            deadline=self.deadline,
+            write_needs=budget.worst_call_seconds,
+        )
         return build_advancedmd(
             self.credentials,
             scope=self.settings.practice_id,
@@ -163,7 +201,8 @@ class Services:
             rate_buckets=DynamoRateBuckets(self._table(self.settings.control_table)),
             lookup_cache=DynamoLookupCache(self._table(self.settings.cache_table)),
             clock=self.clock,
-            options=ClientOptions(timezone=zone, max_rate_wait=self.max_rate_wait),
+            transport=Transport(timeouts=budget.timeouts),
+            options=options,
             limits=self.limits,
             metrics=self.counter,
         )
@@ -207,9 +246,8 @@ class Services:
         practice = self.practice
         state = self._table(self.settings.sync_table)
         control = self._table(self.settings.control_table)
-        adapter = AdvancedMDAdapter(
-            self.amd, self.counter, os.environ.get("AMD_CONFIRM_METHOD_ID", DEFAULT_CONFIRM_METHOD)
-        )
+        # The AMD adapters are built on first use (most requests never call AMD).
+        adapter = OnFirstUse(lambda: self.amd_adapter)
         feed, logs, conflicts = self._announcing_stores(
             DynamoChangeFeed(state, practice),
             DynamoSyncLogs(self._table(self.settings.logs_table), practice),
@@ -233,12 +271,25 @@ class Services:
             pull_windows=DynamoPullWindows(control, practice),
             pull_requests=DynamoPullRequests(control, practice),
             queue=self.queue,
-            scheduler=adapter,
-            amd_patients=AdvancedMDPatients(self.amd),
+            scheduler=cast("AmdScheduler", adapter),
+            amd_patients=cast("AmdPatients", OnFirstUse(lambda: self.amd_patients)),
             metrics=self.metrics,
-            amd_calls=adapter,
+            amd_calls=cast("CallCounter", adapter),
             fingerprint=self.fingerprint,
         )
+
+    @cached_property
+    def amd_adapter(self) -> AdvancedMDAdapter:
+        from amdsync.sync.amd_adapter import AdvancedMDAdapter  # noqa: PLC0415
+
+        confirm = os.environ.get("AMD_CONFIRM_METHOD_ID", DEFAULT_CONFIRM_METHOD)
+        return AdvancedMDAdapter(self.amd, self.counter, confirm)
+
+    @cached_property
+    def amd_patients(self) -> AdvancedMDPatients:
+        from amdsync.sync.amd_patient_adapter import AdvancedMDPatients  # noqa: PLC0415
+
+        return AdvancedMDPatients(self.amd)
 
     def amd_admin(self) -> AmdAdminService:
         return AmdAdminService(self)

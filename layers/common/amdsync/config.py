@@ -68,6 +68,12 @@ class AmdSettings(TableSettings):
     # The stack's CloudWatch alarms (names, comma-separated) whose states the dashboard shows
     # (the API function's; template.yaml lists the alarm resources).
     alarm_names: str = Field(default="", alias="ALARM_NAMES")
+    # The function's own timeout (template.yaml sets it from the function's `Timeout`): the AMD
+    # client's HTTP timeouts and retries are derived from it so one call always fits
+    # (amd/budget.py). Unset (CLI, tools): the client's defaults.
+    function_timeout_seconds: float | None = Field(
+        default=None, gt=0, le=900, alias="FUNCTION_TIMEOUT_SECONDS"
+    )
 
     @property
     def trusted_hosts(self) -> tuple[str, ...]:

@@ -4,12 +4,20 @@ template.yaml gives it, as Lambda does. Prints the figure; fails only past a gen
 
 The bound is loose on purpose and applies to CPU time (a loaded CI machine stretches wall
 time, not CPU time); the printed wall figure and the slowest imports (from `-X importtime`)
-are what to watch."""
+are what to watch.
+
+The ratio test (issue 15 item 6) sets the import against `import boto3, pydantic, httpx` alone,
+measured in the same run: fresh interpreters, the two probes interleaved, medians of RATIO_RUNS
+each (a busy machine slows both alike). Issue 15 asks for TARGET_RATIO; the X-Ray tracer, Jinja
+and the AMD client are now built on first use, and the test holds the ratio reached
+(BOUND_RATIO, CPU time) so a regression fails it. What still separates the two: pydantic's
+model machinery and our models, Powertools' resolver with validation, and the route modules."""
 
 from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 from typing import Any
@@ -21,6 +29,9 @@ from tests.lambda_support import FUNCTIONS, REPO
 
 BOUND_CPU_MS = 3000.0
 RUNS = 3
+RATIO_RUNS = 7
+TARGET_RATIO = 1.3  # issue 15 item 6 (not yet reached: see the module docstring)
+BOUND_RATIO = 3.0  # CPU-time ratio held (measured 2.2-2.6 on a busy 2-core machine; main was ~3)
 
 PROBE = """
 import importlib.util, json, sys, time
@@ -31,6 +42,16 @@ spec.loader.exec_module(module)
 elapsed = (time.perf_counter() - start) * 1000
 cpu_ms = (time.process_time() - cpu) * 1000
 assert callable(module.lambda_handler)
+print(json.dumps({"ms": elapsed, "cpu_ms": cpu_ms, "modules": len(sys.modules)}))
+"""
+
+
+BASELINE_PROBE = """
+import json, sys, time
+start, cpu = time.perf_counter(), time.process_time()
+import boto3, pydantic, httpx
+elapsed = (time.perf_counter() - start) * 1000
+cpu_ms = (time.process_time() - cpu) * 1000
 print(json.dumps({"ms": elapsed, "cpu_ms": cpu_ms, "modules": len(sys.modules)}))
 """
 
@@ -66,9 +87,9 @@ def _api_environment() -> dict[str, str]:
     return env
 
 
-def _run(env: dict[str, str], *flags: str) -> subprocess.CompletedProcess[str]:
+def _run(env: dict[str, str], *flags: str, probe: str = PROBE) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, *flags, "-c", PROBE, str(FUNCTIONS / "api" / "app.py")],
+        [sys.executable, *flags, "-c", probe, str(FUNCTIONS / "api" / "app.py")],
         env=env,
         capture_output=True,
         text=True,
@@ -108,3 +129,44 @@ def test_api_cold_import_time(capsys: pytest.CaptureFixture[str]) -> None:
         for micros, name in _slowest(detail.stderr):
             print(f"  {micros / 1000:8.1f} ms  {name}")
     assert best_cpu < BOUND_CPU_MS, figures
+
+
+def _figures(env: dict[str, str], probe: str) -> dict[str, float]:
+    done = _run(env, probe=probe)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def test_api_cold_import_against_boto3_pydantic_httpx(capsys: pytest.CaptureFixture[str]) -> None:
+    env = _api_environment()
+    app: list[dict[str, float]] = []
+    base: list[dict[str, float]] = []
+    for _ in range(RATIO_RUNS):  # interleaved: a burst of load slows both probes alike
+        base.append(_figures(env, BASELINE_PROBE))
+        app.append(_figures(env, PROBE))
+    ratios = {
+        key: statistics.median(f[key] for f in app) / statistics.median(f[key] for f in base)
+        for key in ("cpu_ms", "ms")
+    }
+    with capsys.disabled():
+        for key, unit in (("cpu_ms", "CPU"), ("ms", "wall")):
+            print(
+                f"\napi import vs boto3+pydantic+httpx ({unit}, medians of {RATIO_RUNS}): "
+                f"{statistics.median(f[key] for f in app):.0f} ms / "
+                f"{statistics.median(f[key] for f in base):.0f} ms = {ratios[key]:.2f} "
+                f"(target {TARGET_RATIO})"
+            )
+    assert ratios["cpu_ms"] <= BOUND_RATIO, (ratios, app, base)
+
+
+def test_the_api_import_leaves_xray_jinja_and_the_amd_client_for_first_use() -> None:
+    """What the ratio owes to laziness, checked by name (robust to any machine's speed)."""
+    probe = PROBE.replace(
+        "assert callable(module.lambda_handler)",
+        "assert callable(module.lambda_handler)\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('aws_xray_sdk', 'jinja2') or m in ('amdsync.amd.client', 'amdsync.amd.service'))))",
+    )
+    done = _run(_api_environment(), probe=probe)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[0]) == []

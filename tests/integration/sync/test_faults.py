@@ -10,6 +10,7 @@ import threading
 
 import pytest
 
+from amdsync.amd.budget import derive_budget
 from amdsync.domain.errors import SyncErrorCode
 from amdsync.jobs import SyncJob
 from amdsync.sync.worker import JobProcessor
@@ -46,9 +47,11 @@ def test_create_survives_server_errors_and_timeouts(world: World, kind: str, cou
     decisions = world.drain()
 
     # Nothing was committed by these faults. The client retries a create only after asking AMD
-    # by reference id whether it went through (4 attempts); past that the job itself retries.
+    # by reference id whether it went through (the attempts the worker's budget allows for its
+    # function timeout, amd/budget.py); past that the job itself retries.
+    attempts = derive_budget(world.settings.function_timeout_seconds).retry.max_attempts
     retries = [d for d in decisions if d.kind == "retry"]
-    assert len(retries) == count // 4
+    assert len(retries) == count // attempts
     assert {d.code for d in retries} <= {SyncErrorCode.AMD_UNAVAILABLE}
     _one_appointment(world, appt)
     report = world.report()

@@ -29,7 +29,7 @@ def test_posted_charges_are_stored_published_and_counted(world: World) -> None:
     )
     record = world.appointments.record(APPT)
     assert record.charges_posted is True
-    card = charges_card([record])
+    card = charges_card(world.appointments.counts()[0])
     assert (card.seen, card.with_charges, card.without_charges) == (1, 1, 0)
     again = PullRun(world.ctx).run()
     assert again.charges == 0 and len(world.feed.entries) == 1

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from amdsync.amd.auth import TokenManager
+from amdsync.amd.budget import Deadline, worst_case_seconds
 from amdsync.amd.config import DEFAULT_TIMEZONE
 from amdsync.amd.envelope import Reply, build_request
 from amdsync.amd.errors import RateLimited, ServerUnreachable, SessionExpired
@@ -26,7 +27,7 @@ from amdsync.amd.ports import Clock, MetricsSink, NullMetrics
 from amdsync.amd.ratelimit import Permit, RateLimiter
 from amdsync.amd.retry import RetryPolicy, run_with_retry
 from amdsync.amd.tiers import REST_BUDGETS, Budget, budgets_for_action, tier_of
-from amdsync.amd.transport import RestReply, Transport
+from amdsync.amd.transport import RestReply, Timeouts, Transport
 from amdsync.domain.timefmt import format_msgtime
 
 T = TypeVar("T")
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 # defers longer waits, or a job needing two calls of one budget would defer forever (its first
 # call spends the slot the second one then waits for, every time it runs).
 DEFAULT_PACE_WAIT = 6.0
+# XMLRPC actions that only read (PROTOCOL §3): anything else is treated as a write.
+_READ_ACTIONS = ("get", "select", "lookup", "login")
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,12 @@ class ClientOptions:
     pace_wait: float = DEFAULT_PACE_WAIT
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     server_429_retries: int = 1
+    # Time left in this invocation (amd/budget.py): a write whose worst case (`write_needs`
+    # seconds) no longer fits is not started. No deadline: never checked (CLI, tests).
+    deadline: Deadline | None = None
+    write_needs: float = field(
+        default_factory=lambda: worst_case_seconds(Timeouts(), RetryPolicy())
+    )
 
 
 @dataclass
@@ -146,6 +155,8 @@ class AmdClient:
                 lambda: self._transport.post_xmlrpc(session.xmlrpc_url, body, session.token),
             )
 
+        if not idempotent or not action.lower().startswith(_READ_ACTIONS):
+            self._before_write()
         return self._call(budgets_for_action(action), send, idempotent, already_done)
 
     def rest(
@@ -162,7 +173,14 @@ class AmdClient:
             url = session.rest_base + path
             return self._transport.rest(method, url, session.token, json=json, params=params)
 
+        if not idempotent or method.upper() != "GET":
+            self._before_write()
         return self._call(REST_BUDGETS, send, idempotent, already_done)
+
+    def _before_write(self) -> None:
+        """A write starts only if its worst case fits what is left of the invocation."""
+        if self._opts.deadline is not None:
+            self._opts.deadline.check_write(self._opts.write_needs)
 
     def _call(
         self,

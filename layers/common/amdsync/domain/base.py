@@ -39,6 +39,9 @@ class DomainModel(BaseModel):
         serialize_by_alias=True,
         frozen=True,
         extra="forbid",
+        # Validators are built on a model's first use, not at import: a cold start builds only
+        # what its first request touches (issue 15 item 6).
+        defer_build=True,
     )
 
 

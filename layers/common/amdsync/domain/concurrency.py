@@ -27,6 +27,11 @@ class AlreadyExistsError(Exception):
     """A create-only write found the item already there."""
 
 
+class BadPosition(ValueError):
+    """A page position a repository did not hand out (or one for another query): the API
+    answers 400 BAD_CURSOR."""
+
+
 T = TypeVar("T")
 
 

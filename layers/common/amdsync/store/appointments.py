@@ -8,15 +8,18 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
+from amdsync.domain.aggregates import record_keys
 from amdsync.domain.appointments import AppointmentSyncRecord
 from amdsync.domain.concurrency import Versioned
+from amdsync.domain.errors import SyncErrorCode
 from amdsync.domain.review import BookingInFlight, UnlinkedAmdAppointment
 from amdsync.store import keys
 from amdsync.store.amd_keys import epoch
+from amdsync.store.counters import COUNTED, RecordCounters
 from amdsync.store.dynamo import (
     from_dynamo,
     is_condition_failure,
-    put_versioned,
+    put_versioned_old,
     query_all,
     query_page,
     to_dynamo,
@@ -24,6 +27,12 @@ from amdsync.store.dynamo import (
 
 # Long past any booking's retries (the queue's retry budget is minutes to hours).
 IN_FLIGHT_TTL = timedelta(days=1)
+# An unlinked AMD visit stays for review until claimed or this long after its start: the
+# review list holds upcoming and recent visits, not every one AMD ever showed us.
+UNLINKED_TTL_AFTER_START = timedelta(days=14)
+# DynamoDB's BatchGetItem takes at most 100 keys.
+BATCH_GET = 100
+WAITING_INDEX = "gsi2"
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -33,6 +42,7 @@ class DynamoAppointments:
     def __init__(self, table: Table, practice: str) -> None:
         self._table = table
         self._practice = practice
+        self._counters = RecordCounters(table, practice, "APPOINTMENTS")
 
     def get(self, appointment_id: str) -> Versioned[AppointmentSyncRecord] | None:
         key = {"pk": keys.appointment(self._practice, appointment_id), "sk": keys.RECORD}
@@ -42,15 +52,48 @@ class DynamoAppointments:
         return _versioned(item)
 
     def save(self, record: AppointmentSyncRecord, expected_version: int | None) -> int:
-        """Conditional on `expected_version` (None = create); raises StaleWriteError."""
-        item = {
+        """Conditional on `expected_version` (None = create); raises StaleWriteError. Moves
+        the dashboard counters from the replaced record to this one."""
+        data = record.model_dump(mode="json")
+        item: dict[str, Any] = {
             "pk": keys.appointment(self._practice, record.appointment_id),
             "sk": keys.RECORD,
             "gsi1pk": keys.appointments_index(self._practice),
             "gsi1sk": f"{record.start}#{record.appointment_id}",
-            "data": record.model_dump(mode="json"),
+            "data": data,
+            COUNTED: True,
         }
-        return put_versioned(self._table, item, expected_version)
+        if record.amd_sync_error_code is SyncErrorCode.PATIENT_NOT_SYNCED:
+            # Sparse index: only appointments waiting on their patient are in it.
+            item["gsi2pk"] = keys.waiting_on_patient(self._practice, record.patient_id)
+            item["gsi2sk"] = record.appointment_id
+        version, old = put_versioned_old(self._table, item, expected_version)
+        self._counters.move(_card_keys(old), _card_keys(item) or set(), data.get("lastSyncedToAMD"))
+        return version
+
+    def waiting_on_patient(self, patient_id: str) -> list[AppointmentSyncRecord]:
+        """Appointments whose sync waits for this patient to reach AMD (a query, no scan)."""
+        condition = Key("gsi2pk").eq(keys.waiting_on_patient(self._practice, patient_id))
+        items = query_all(self._table, condition, index=WAITING_INDEX)
+        return [_versioned(i).value for i in items]
+
+    def counts(self) -> tuple[dict[str, int], str | None]:
+        """The dashboard counters (domain/aggregates.py) and the newest sync time."""
+        return self._counters.read()
+
+    def rebuild_counts(self) -> None:
+        """Recount every record into the counters: an operator's one-off (reads them all)."""
+        items = self._all_items()
+        synced = [
+            str(i["data"]["lastSyncedToAMD"]) for i in items if i["data"].get("lastSyncedToAMD")
+        ]
+        self._counters.rebuild(
+            [_card_keys({**i, COUNTED: True}) for i in items], max(synced, default=None)
+        )
+
+    def _all_items(self) -> list[dict[str, Any]]:
+        condition = Key("gsi1pk").eq(keys.appointments_index(self._practice))
+        return query_all(self._table, condition, index="gsi1")
 
     def list_between(self, start_from: str, start_to: str) -> list[AppointmentSyncRecord]:
         """Records whose local start is in [start_from, start_to) (naive local ISO strings)."""
@@ -70,8 +113,8 @@ class DynamoAppointments:
         return [_versioned(item).value for item in items], after
 
     def list_all(self) -> list[AppointmentSyncRecord]:
-        condition = Key("gsi1pk").eq(keys.appointments_index(self._practice))
-        return [v.value for v in _query_all(self._table, condition)]
+        """Every record: tools and tests only (request paths and pulls query a range)."""
+        return [_versioned(i).value for i in self._all_items()]
 
     def claim_visit(self, visit_id: str, appointment_id: str) -> str:
         """Bind an AMD visit id to one appointment; returns the owner (ours or an earlier one).
@@ -101,14 +144,41 @@ class DynamoAppointments:
         return None if item is None else str(item["appointmentId"])
 
     def record_unlinked(self, unlinked: UnlinkedAmdAppointment) -> None:
-        """Upsert; `firstSeen` is set by the first sighting only (later ones refresh the rest)."""
+        """Upsert; `firstSeen` is set by the first sighting only (later ones refresh the rest).
+        Expires UNLINKED_TTL_AFTER_START after the visit's start (bounded review list)."""
         data = unlinked.model_dump(mode="json")
         self._table.update_item(
             Key={"pk": keys.unlinked(self._practice), "sk": unlinked.advanced_md_visit_id},
-            UpdateExpression="SET #data = :data, firstSeen = if_not_exists(firstSeen, :first)",
+            UpdateExpression=(
+                "SET #data = :data, firstSeen = if_not_exists(firstSeen, :first), expiresAt = :exp"
+            ),
             ExpressionAttributeNames={"#data": "data"},
-            ExpressionAttributeValues={":data": to_dynamo(data), ":first": data["firstSeen"]},
+            ExpressionAttributeValues={
+                ":data": to_dynamo(data),
+                ":first": data["firstSeen"],
+                ":exp": _unlinked_expiry(unlinked),
+            },
         )
+
+    def unlinked_among(self, visit_ids: list[str]) -> set[str]:
+        """Which of these visit ids are already on the review list (batched gets, no query of
+        the whole list)."""
+        found: set[str] = set()
+        pk = keys.unlinked(self._practice)
+        unique = sorted(set(visit_ids))
+        client = self._table.meta.client
+        for start in range(0, len(unique), BATCH_GET):
+            request: dict[str, Any] = {
+                self._table.name: {
+                    "Keys": [{"pk": pk, "sk": v} for v in unique[start : start + BATCH_GET]],
+                    "ProjectionExpression": "sk",
+                }
+            }
+            while request:
+                reply = client.batch_get_item(RequestItems=request)
+                found |= {str(i["sk"]) for i in reply["Responses"].get(self._table.name, [])}
+                request = reply.get("UnprocessedKeys") or {}
+        return found
 
     def list_unlinked(self) -> list[UnlinkedAmdAppointment]:
         condition = Key("pk").eq(keys.unlinked(self._practice))
@@ -137,6 +207,23 @@ class DynamoAppointments:
         condition = Key("pk").eq(keys.in_flight(self._practice))
         items = query_all(self._table, condition)
         return [BookingInFlight.model_validate(from_dynamo(i["data"])) for i in items]
+
+
+def _unlinked_expiry(unlinked: UnlinkedAmdAppointment) -> int:
+    """`start` is AMD's naive practice-local time: a day's slack covers any zone offset. A
+    visit without a readable start is kept as long after it was last seen."""
+    if unlinked.start is None:
+        return epoch(unlinked.last_seen + UNLINKED_TTL_AFTER_START)
+    local = datetime.fromisoformat(unlinked.start).replace(tzinfo=UTC)
+    return epoch(local + UNLINKED_TTL_AFTER_START + timedelta(days=1))
+
+
+def _card_keys(item: dict[str, Any] | None) -> set[str] | None:
+    """The dashboard counters a stored item counts in (None: it was never counted)."""
+    if item is None or not item.get(COUNTED):
+        return None
+    data = item["data"]
+    return record_keys(str(data["amdSyncStatus"]), data.get("status"), data.get("chargesPosted"))
 
 
 def _versioned(item: dict[str, Any]) -> Versioned[AppointmentSyncRecord]:

@@ -74,6 +74,30 @@ def put_versioned(table: Table, item: dict[str, Any], expected_version: int | No
     return new_version
 
 
+def put_versioned_old(
+    table: Table, item: dict[str, Any], expected_version: int | None
+) -> tuple[int, dict[str, Any] | None]:
+    """`put_versioned` that also returns the item it replaced (None when it created one), for
+    stores that keep counters of what they hold (no extra read: the put returns it)."""
+    new_version = (expected_version or 0) + 1
+    kwargs: dict[str, Any] = {
+        "Item": to_dynamo({**item, "version": new_version}),
+        "ReturnValues": "ALL_OLD",
+    }
+    if expected_version is None:
+        kwargs["ConditionExpression"] = "attribute_not_exists(pk)"
+    else:
+        kwargs["ConditionExpression"] = "version = :expected"
+        kwargs["ExpressionAttributeValues"] = {":expected": expected_version}
+    try:
+        reply = table.put_item(**kwargs)
+    except ClientError as exc:
+        if is_condition_failure(exc):
+            raise StaleWriteError(item["pk"]) from None
+        raise
+    return new_version, reply.get("Attributes")
+
+
 def query_all(
     table: Table, condition: Any, *, index: str | None = None, forward: bool = True
 ) -> list[dict[str, Any]]:

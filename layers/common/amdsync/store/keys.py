@@ -18,6 +18,11 @@ def appointments_index(practice: str) -> str:
     return f"{practice}#APPTS"
 
 
+def waiting_on_patient(practice: str, patient_id: str) -> str:
+    """gsi2 partition (sparse): appointments waiting for this patient to reach AMD."""
+    return f"{practice}#WAITING#{patient_id}"
+
+
 def patient(practice: str, patient_id: str) -> str:
     return f"{practice}#PATIENT#{patient_id}"
 

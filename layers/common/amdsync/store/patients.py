@@ -15,11 +15,12 @@ we asked AMD to create; it is deleted once the AMD id is stored on the record.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
+from amdsync.domain.aggregates import record_keys
 from amdsync.domain.concurrency import StaleWriteError, Versioned
 from amdsync.domain.patients import (
     PatientCreateIntent,
@@ -28,11 +29,13 @@ from amdsync.domain.patients import (
 )
 from amdsync.store import keys
 from amdsync.store.amd_keys import epoch
+from amdsync.store.counters import COUNTED, RecordCounters
 from amdsync.store.dynamo import (
     from_dynamo,
     is_condition_failure,
-    put_versioned,
+    put_versioned_old,
     query_all,
+    query_page,
     to_dynamo,
 )
 
@@ -57,6 +60,7 @@ class DynamoPatients:
     def __init__(self, table: Table, practice: str) -> None:
         self._table = table
         self._practice = practice
+        self._counters = RecordCounters(table, practice, "PATIENTS")
 
     def get(self, patient_id: str) -> Versioned[PatientSyncRecord] | None:
         key = {"pk": keys.patient(self._practice, patient_id), "sk": keys.RECORD}
@@ -67,19 +71,48 @@ class DynamoPatients:
         return Versioned(record, int(from_dynamo(item["version"])))
 
     def save(self, record: PatientSyncRecord, expected_version: int | None) -> int:
-        item = {
+        data = record.model_dump(mode="json")
+        item: dict[str, Any] = {
             "pk": keys.patient(self._practice, record.patient_id),
             "sk": keys.RECORD,
             "gsi1pk": keys.patients_index(self._practice),
             "gsi1sk": record.patient_id,
-            "data": record.model_dump(mode="json"),
+            "data": data,
+            COUNTED: True,
         }
-        return put_versioned(self._table, item, expected_version)
+        version, old = put_versioned_old(self._table, item, expected_version)
+        self._counters.move(_card_keys(old), _card_keys(item) or set(), data.get("lastSyncedToAMD"))
+        return version
+
+    def counts(self) -> tuple[dict[str, int], str | None]:
+        """The dashboard counters (domain/aggregates.py) and the newest sync time."""
+        return self._counters.read()
+
+    def rebuild_counts(self) -> None:
+        """Recount every record into the counters: an operator's one-off (reads them all)."""
+        items = self._all_items()
+        synced = [
+            str(i["data"]["lastSyncedToAMD"]) for i in items if i["data"].get("lastSyncedToAMD")
+        ]
+        self._counters.rebuild(
+            [_card_keys({**i, COUNTED: True}) for i in items], max(synced, default=None)
+        )
+
+    def page(
+        self, limit: int, cursor: str | None = None
+    ) -> tuple[list[PatientSyncRecord], str | None]:
+        """One page of the patients index, by patient id (a query with Limit, never a scan)."""
+        condition = Key("gsi1pk").eq(keys.patients_index(self._practice))
+        items, after = query_page(self._table, condition, limit, cursor, index="gsi1")
+        return [PatientSyncRecord.model_validate(from_dynamo(i["data"])) for i in items], after
 
     def list_all(self) -> list[PatientSyncRecord]:
+        """Every record: tools and tests only (request paths page through `page`)."""
+        return [PatientSyncRecord.model_validate(from_dynamo(i["data"])) for i in self._all_items()]
+
+    def _all_items(self) -> list[dict[str, Any]]:
         condition = Key("gsi1pk").eq(keys.patients_index(self._practice))
-        items = query_all(self._table, condition, index="gsi1")
-        return [PatientSyncRecord.model_validate(from_dynamo(i["data"])) for i in items]
+        return query_all(self._table, condition, index="gsi1")
 
     def put_demographics(
         self, patient_id: str, demographics: PatientDemographics, fingerprint: str
@@ -151,3 +184,10 @@ class DynamoPatients:
     def clear_create_intent(self, patient_id: str) -> None:
         key = {"pk": keys.patient(self._practice, patient_id), "sk": CREATE_INTENT}
         self._table.delete_item(Key=key)
+
+
+def _card_keys(item: dict[str, Any] | None) -> set[str] | None:
+    """The dashboard counters a stored item counts in (None: it was never counted)."""
+    if item is None or not item.get(COUNTED):
+        return None
+    return record_keys(str(item["data"]["amdSyncStatus"]))

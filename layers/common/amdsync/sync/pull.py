@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from amdsync.domain.appointments import AppointmentSyncRecord
@@ -185,14 +185,19 @@ class PullRun:
             if name in COUNTERS:
                 setattr(summary, name, value)
         reverse = ReverseMappings(self._ctx.mappings)
-        known_unlinked = {u.advanced_md_visit_id for u in self._ctx.appointments.list_unlinked()}
+        # Looked up per piece by id: the review list is never read whole (SPEC §9.3).
+        known_unlinked: set[str] = set()
         while not checkpoint.finished:
             if self._out_of_time(remaining):
                 summary.status = "partial"
                 self._ctx.metrics.count("PullCheckpointed")
                 break
-            piece = self._ctx.pull_windows.chunk(checkpoint.window_id, checkpoint.next_chunk)
-            for visit in (_visit_from(v) for v in piece):
+            piece = [
+                _visit_from(v)
+                for v in self._ctx.pull_windows.chunk(checkpoint.window_id, checkpoint.next_chunk)
+            ]
+            known_unlinked |= self._ctx.appointments.unlinked_among([v.visit_id for v in piece])
+            for visit in piece:
                 self._apply_one(visit, reverse, known_unlinked, summary)
             checkpoint = checkpoint.model_copy(
                 update={"next_chunk": checkpoint.next_chunk + 1, "counts": summary.counts()}
@@ -276,7 +281,7 @@ class PullRun:
         # echoed back by GETUPDATEDVISITS) would change nothing and must not trip the guard.
         upcoming = [
             r
-            for r in self._ctx.appointments.list_all()
+            for r in self._ctx.appointments.list_between(*upcoming_range(now))
             if r.start_instant() >= now
             and r.advanced_md_visit_id
             and r.status != EhrStatus.CANCELLED
@@ -415,3 +420,9 @@ class PullRun:
 
 def _visit_from(stored: dict[str, Any]) -> AmdAppointment:
     return AmdAppointment(**{**stored, "unresolved": tuple(stored.get("unresolved", ()))})
+
+
+def upcoming_range(now: datetime) -> tuple[str, str]:
+    """The start-index range (naive local ISO) holding every appointment from `now` on: a
+    day's slack below covers any zone's offset; the exact cut is `start_instant() >= now`."""
+    return (now - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S"), "9999-12-31T23:59:59"

@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 import math
-from collections import Counter
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from amdsync.domain.appointments import AppointmentSyncRecord
+from amdsync.domain.aggregates import (
+    CONFLICTS,
+    DEFERRED,
+    DURATION_PREFIX,
+    DURATION_SUM,
+    ERROR_PREFIX,
+    FAILED,
+    RECORDS,
+    SEEN,
+    SKIPPED,
+    STATUS_PREFIX,
+    SUCCEEDED,
+    SYNCS,
+    SYNCS_DEFERRED,
+    WITH_CHARGES,
+    count_logs,
+    hours_window,
+)
 from amdsync.domain.journal import SyncLogEntry
-from amdsync.domain.status import EhrStatus, canonical_status
 from amdsync.sync.context import SyncContext
 
 PERIODS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
@@ -52,34 +67,65 @@ def p95(values: list[int]) -> float | None:
     return float(ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)])
 
 
-def sync_stats(entries: list[SyncLogEntry], period: str) -> SyncStats:
-    syncs = [e for e in entries if e.entity_type in ("appointment", "patient")]
-    succeeded = [e for e in syncs if e.outcome == "success"]
-    failed = [e for e in syncs if e.outcome in ("error", "conflict")]
-    skipped = sum(1 for e in syncs if e.outcome == "skipped")
-    deferred = sum(1 for e in syncs if e.outcome == "deferred")
-    durations = [e.duration_ms for e in succeeded]
-    decided = len(succeeded) + len(failed)
-    errors = Counter(e.error_code.value for e in failed if e.error_code is not None)
+def p95_of_histogram(buckets: dict[int, int]) -> float | None:
+    """Nearest-rank 95th percentile of a duration histogram: the upper edge of its bucket."""
+    total = sum(buckets.values())
+    if not total:
+        return None
+    rank, seen = max(1, math.ceil(0.95 * total)), 0
+    for edge in sorted(buckets):
+        seen += buckets[edge]
+        if seen >= rank:
+            return float(edge)
+    return None  # unreachable: the ranks add up to total
+
+
+def stats_from_counts(counts: dict[str, int], period: str) -> SyncStats:
+    """SyncStats from summed counters (domain/aggregates.py)."""
+    succeeded, failed = counts.get(SUCCEEDED, 0), counts.get(FAILED, 0)
+    decided = succeeded + failed
+    duration_sum = counts.get(DURATION_SUM, 0)
+    errors = {k[len(ERROR_PREFIX) :]: v for k, v in counts.items() if k.startswith(ERROR_PREFIX)}
+    buckets = {
+        int(k[len(DURATION_PREFIX) :]): v
+        for k, v in counts.items()
+        if k.startswith(DURATION_PREFIX) and v
+    }
     return SyncStats(
         period=period,
-        total=len(syncs),
-        succeeded=len(succeeded),
-        failed=len(failed),
-        skipped=skipped,
-        deferred=deferred,
-        success_rate=round(len(succeeded) / decided, 4) if decided else None,
-        average_duration_ms=round(sum(durations) / len(durations), 1) if durations else None,
-        p95_duration_ms=p95(durations),
-        errors_by_type=dict(errors.most_common()),
-        rate_limit_waits=sum(1 for e in entries if e.outcome == "deferred"),
-        conflicts=sum(1 for e in entries if e.outcome == "conflict"),
+        total=counts.get(SYNCS, 0),
+        succeeded=succeeded,
+        failed=failed,
+        skipped=counts.get(SKIPPED, 0),
+        deferred=counts.get(SYNCS_DEFERRED, 0),
+        success_rate=round(succeeded / decided, 4) if decided else None,
+        average_duration_ms=round(duration_sum / succeeded, 1) if succeeded else None,
+        p95_duration_ms=p95_of_histogram(buckets),
+        # Most frequent first; ties by code, so the order does not depend on storage order.
+        errors_by_type=dict(sorted(((k, v) for k, v in errors.items() if v), key=_by_count)),
+        rate_limit_waits=counts.get(DEFERRED, 0),
+        conflicts=counts.get(CONFLICTS, 0),
     )
 
 
+def _by_count(item: tuple[str, int]) -> tuple[int, str]:
+    return -item[1], item[0]
+
+
+def sync_stats(entries: list[SyncLogEntry], period: str) -> SyncStats:
+    """The recount: what the counters must add up to for these entries."""
+    return stats_from_counts(count_logs(entries), period)
+
+
+def stats_window(period: str, end: datetime) -> tuple[datetime, datetime]:
+    """The whole UTC hours a period covers, ending with the current one."""
+    return hours_window(end, PERIODS[period])
+
+
 def stats_for(ctx: SyncContext, period: str, now: datetime | None = None) -> SyncStats:
-    end = now or ctx.clock.now()
-    return sync_stats(ctx.logs.between(end - PERIODS[period], end), period)
+    """From the hourly counters: a few small items, whatever the log volume."""
+    start, end = stats_window(period, now or ctx.clock.now())
+    return stats_from_counts(ctx.logs.counts_between(start, end), period)
 
 
 class StatusCard(Report):
@@ -93,15 +139,17 @@ class StatusCard(Report):
     last_synced: datetime | None = None
 
 
-def _card(records: list[tuple[str, datetime | None]]) -> StatusCard:
-    counts = Counter(status for status, _ in records)
+def _card(counts: dict[str, int], last_synced: str | None) -> StatusCard:
+    def count(name: str) -> int:
+        return max(0, counts.get(name, 0))  # never below zero, even mid-recount
+
     return StatusCard(
-        total=len(records),
-        synced=counts["synced"],
-        pending=counts["pending"],
-        error=counts["error"],
-        conflict=counts["conflict"],
-        last_synced=max((at for _, at in records if at), default=None),
+        total=count(RECORDS),
+        synced=count(f"{STATUS_PREFIX}synced"),
+        pending=count(f"{STATUS_PREFIX}pending"),
+        error=count(f"{STATUS_PREFIX}error"),
+        conflict=count(f"{STATUS_PREFIX}conflict"),
+        last_synced=datetime.fromisoformat(last_synced) if last_synced else None,
     )
 
 
@@ -111,11 +159,10 @@ class ChargesCard(Report):
     without_charges: int = 0
 
 
-def charges_card(records: list[AppointmentSyncRecord]) -> ChargesCard:
+def charges_card(counts: dict[str, int]) -> ChargesCard:
     """AMD visits seen (checked out) with charges posted vs without, from pulled data."""
-    seen = [r for r in records if canonical_status(r.status) is EhrStatus.COMPLETED]
-    posted = sum(1 for r in seen if r.charges_posted)
-    return ChargesCard(seen=len(seen), with_charges=posted, without_charges=len(seen) - posted)
+    seen, posted = max(0, counts.get(SEEN, 0)), max(0, counts.get(WITH_CHARGES, 0))
+    return ChargesCard(seen=seen, with_charges=posted, without_charges=seen - posted)
 
 
 class Dashboard(Report):
@@ -127,18 +174,13 @@ class Dashboard(Report):
 
 
 def dashboard(ctx: SyncContext) -> Dashboard:
-    appointments = ctx.appointments.list_all()
-    patients = ctx.patients.list_all()
-    now = ctx.clock.now()
-    pulls = [
-        e
-        for e in ctx.logs.between(now - timedelta(days=3), now + timedelta(seconds=1))
-        if e.entity_type == "pull" and e.outcome == "success"
-    ]
+    """From counters kept by the stores (a few items), never a read of every record."""
+    appointments, appointments_synced = ctx.appointments.counts()
+    patients, patients_synced = ctx.patients.counts()
     return Dashboard(
-        patients=_card([(p.amd_sync_status, p.last_synced_to_amd) for p in patients]),
-        appointments=_card([(a.amd_sync_status, a.last_synced_to_amd) for a in appointments]),
+        patients=_card(patients, patients_synced),
+        appointments=_card(appointments, appointments_synced),
         charges=charges_card(appointments),
-        last_pull=max((e.at for e in pulls), default=None),
-        open_conflicts=len(ctx.conflicts.list("open")),
+        last_pull=ctx.watermark.succeeded_at(),
+        open_conflicts=ctx.conflicts.open_count(),
     )

@@ -13,7 +13,7 @@ Bodies carry ids, codes and field names only, never PHI.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from amdsync.domain.feed import ChangeFeedEntry, PublishedChange
@@ -85,6 +85,18 @@ class LogsWithWebhooks:
     def for_entity(self, entity_type: str, entity_id: str) -> list[SyncLogEntry]:
         return self._inner.for_entity(entity_type, entity_id)
 
+    def counts_between(self, start: datetime, end: datetime) -> dict[str, int]:
+        return self._inner.counts_between(start, end)
+
+    def page(
+        self,
+        days: tuple[date, date],
+        filters: dict[str, str],
+        position: dict[str, Any] | None,
+        limit: int,
+    ) -> tuple[list[SyncLogEntry], dict[str, Any] | None]:
+        return self._inner.page(days, filters, position, limit)
+
 
 def outcome_body(entry: SyncLogEntry) -> dict[str, Any]:
     id_field = "patientId" if entry.entity_type == "patient" else "appointmentId"
@@ -116,6 +128,14 @@ class ConflictsWithWebhooks:
                 appointment_group(conflict.appointment_id),
                 lambda: conflict_body(conflict),
             )
+
+    def page(
+        self, state: str | None, position: dict[str, Any] | None, limit: int
+    ) -> tuple[list[ConflictRecord], dict[str, Any] | None]:
+        return self._inner.page(state, position, limit)
+
+    def open_count(self) -> int:
+        return self._inner.open_count()
 
     def list(self, state: str | None = "open") -> list[ConflictRecord]:
         return self._inner.list(state)

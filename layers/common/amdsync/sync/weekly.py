@@ -21,7 +21,7 @@ def weekly_summary(ctx: SyncContext) -> tuple[str, SyncStats]:
         f"{stats.failed} failed)",
         f"Success rate: {rate}; p95 duration: {p95}",
         f"Top errors: {top or 'none'}",
-        f"Conflicts: {stats.conflicts} new; {len(ctx.conflicts.list('open'))} open",
+        f"Conflicts: {stats.conflicts} new; {ctx.conflicts.open_count()} open",
         f"Rate-limit deferrals: {stats.deferred} (jobs put back to wait for AMD's "
         "budget; not counted as syncs)",
     ]

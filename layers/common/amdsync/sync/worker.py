@@ -158,12 +158,7 @@ class JobProcessor:
 
     def _release_waiting_appointments(self, patient_id: str) -> None:
         """SPEC §6: appointments waiting on this patient are retried once the patient syncs."""
-        waiting = [
-            r
-            for r in self._ctx.appointments.list_all()
-            if r.patient_id == patient_id
-            and r.amd_sync_error_code is SyncErrorCode.PATIENT_NOT_SYNCED
-        ]
+        waiting = self._ctx.appointments.waiting_on_patient(patient_id)
         if waiting:
             self._ctx.queue.enqueue(
                 [

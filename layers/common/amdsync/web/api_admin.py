@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, timedelta
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from botocore.exceptions import BotoCoreError, ClientError
 
-from amdsync.domain.concurrency import StaleWriteError
+from amdsync.domain.concurrency import BadPosition, StaleWriteError
 from amdsync.domain.journal import AuditEntry, EntityType
 from amdsync.domain.mappings import Mapping, MappingKind
 from amdsync.domain.review import ConflictResolution
@@ -24,9 +24,10 @@ from amdsync.sync.journal import new_id
 from amdsync.sync.reports import PERIODS, dashboard, stats_for
 from amdsync.sync.resolution import ConflictNotFound, resolve_conflict
 from amdsync.web.context import caller_of, services_of
+from amdsync.web.cursors import bad_cursor, decode_position, encode_position
 from amdsync.web.etags import expected_settings_version, precondition_failed, settings_etag
 from amdsync.web.merge_patch import merge_patch
-from amdsync.web.paging import page_of
+from amdsync.web.paging import check_limit
 from amdsync.web.problems import Problem
 from amdsync.web.routes import BASE_PATH
 from amdsync.web.services import ApiServices
@@ -43,6 +44,9 @@ from amdsync.web.views import (
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 LOG = logging.getLogger(__name__)
 DEFAULT_LOG_DAYS = 7
+# Mapping suggestions look at the ids used by appointments in this window around today.
+MAPPING_DAYS_BACK = timedelta(days=30)
+MAPPING_DAYS_AHEAD = timedelta(days=366)
 
 
 def queue_now(ctx: SyncContext) -> QueueView:
@@ -124,17 +128,29 @@ def get_logs(
     start_day = _parse_day(from_, end_day - timedelta(days=DEFAULT_LOG_DAYS - 1), "from")
     if start_day > end_day or (end_day - start_day).days > 31:
         raise Problem(422, "VALIDATION_FAILED", "Choose a range of at most 31 days.")
-    start = datetime.combine(start_day, datetime.min.time(), UTC)
-    end = datetime.combine(end_day + timedelta(days=1), datetime.min.time(), UTC)
-    entries = [
-        e
-        for e in ctx.logs.between(start, end)
-        if (entityType is None or e.entity_type == entityType)
-        and (entityId is None or e.entity_id == entityId)
-        and (outcome is None or e.outcome == outcome)
-    ]
-    items, next_cursor = page_of(entries, cursor, limit)
+    filters = {
+        name: value
+        for name, value in (
+            ("entityType", entityType),
+            ("entityId", entityId),
+            ("outcome", outcome),
+        )
+        if value is not None
+    }
+    position = _position(cursor)
+    try:
+        items, after = ctx.logs.page((start_day, end_day), filters, position, check_limit(limit))
+    except BadPosition:
+        raise bad_cursor() from None
+    next_cursor = None if after is None else encode_position(after)
     return Page(items=[e.model_dump(mode="json") for e in items], next_cursor=next_cursor)
+
+
+def _position(cursor: str | None) -> dict[str, Any] | None:
+    position = decode_position(cursor)
+    if position is not None and not isinstance(position, dict):
+        raise bad_cursor()
+    return position
 
 
 @router.get(f"{BASE_PATH}/sync/stats", tags=["admin"], summary="Success rate, durations, errors")
@@ -257,7 +273,12 @@ def get_mappings(kind: str) -> dict[str, Any]:
     ctx = services.context()
     current = {m.ehr_id: m for m in ctx.mappings.list(mapping_kind)}
     items = services.amd_admin().lookup(mapping_kind.value)
-    ehr_ids = set(current) | _ehr_ids_in_use(mapping_kind, ctx.appointments.list_all())
+    today = ctx.clock.now().astimezone(ctx.timezone).date()
+    # Ids in use by recent and upcoming appointments (a range of the start index, not all).
+    window = ctx.appointments.list_between(
+        (today - MAPPING_DAYS_BACK).isoformat(), (today + MAPPING_DAYS_AHEAD).isoformat()
+    )
+    ehr_ids = set(current) | _ehr_ids_in_use(mapping_kind, window)
     suggestions = []
     for ehr_id in sorted(ehr_ids):
         if ehr_id in current and current[ehr_id].confirmed:
@@ -303,8 +324,14 @@ def get_conflicts(
 ) -> Page:
     if state not in ("open", "resolved", "all"):
         raise Problem(422, "VALIDATION_FAILED", "state must be open, resolved or all.")
-    records = services_of(router).context().conflicts.list(None if state == "all" else state)
-    items, next_cursor = page_of(records, cursor, limit)
+    conflicts = services_of(router).context().conflicts
+    try:
+        items, after = conflicts.page(
+            None if state == "all" else state, _position(cursor), check_limit(limit)
+        )
+    except BadPosition:
+        raise bad_cursor() from None
+    next_cursor = None if after is None else encode_position(after)
     return Page(items=[c.model_dump(mode="json") for c in items], next_cursor=next_cursor)
 
 

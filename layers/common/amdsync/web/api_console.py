@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -94,7 +94,8 @@ def get_schedule(
     ctx = services_of(router).context()
     day = _day(date_, ctx.clock.now().astimezone(ctx.timezone).date())
     prefix = day.isoformat()
-    on_day = [r for r in ctx.appointments.list_all() if r.start.startswith(prefix)]
+    # One day of the start index (a query), never every appointment.
+    on_day = ctx.appointments.list_between(prefix, (day + timedelta(days=1)).isoformat())
     chosen = [r for r in on_day if providerId is None or r.provider_id == providerId]
     return ScheduleView(
         date=day,

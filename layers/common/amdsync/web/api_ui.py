@@ -23,20 +23,24 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field
 
 from amdsync.amd.lanes import BACKGROUND
 from amdsync.config import UiSettings, load_settings
+from amdsync.domain.aggregates import RECORDS, STATUS_PREFIX
+from amdsync.sync.context import SyncContext
 from amdsync.sync.intake import Intake
 from amdsync.web.context import services_of
 from amdsync.web.routes import BASE_PATH
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
@@ -45,6 +49,8 @@ STATIC_DIR = UI_DIR / "static"
 TEMPLATE_DIR = UI_DIR / "templates"
 FRAME_ANCESTORS_ENV = "UI_FRAME_ANCESTORS"
 SYNC_ALL_LIMIT = 500
+SYNC_ALL_PAGE = 100
+SYNC_ALL_MAX_READ = 2_000
 # Two years, subdomains too: API Gateway serves HTTPS only, so this only pins what is true.
 STRICT_TRANSPORT_SECURITY = "max-age=63072000; includeSubDomains"
 
@@ -149,6 +155,9 @@ def security_headers(*, embeddable: bool, frames_self: bool = False) -> dict[str
 
 @cache
 def _environment() -> Environment:
+    # Imported here: only the UI's page routes render templates (the API's cold start skips it).
+    from jinja2 import Environment, FileSystemLoader, select_autoescape  # noqa: PLC0415
+
     return Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=select_autoescape(["html"]),
@@ -247,6 +256,21 @@ def static_file(file: str) -> Response[str]:
     return Response(200, CONTENT_TYPES[path.suffix], path.read_text("utf-8"), headers=headers)
 
 
+def _patients_to_sync(ctx: SyncContext, only_unsynced: bool) -> list[str]:
+    """Up to SYNC_ALL_LIMIT patient ids, by id, reading at most SYNC_ALL_MAX_READ records in
+    pages (a query with Limit: never every patient in one request)."""
+    wanted: list[str] = []
+    cursor: str | None = None
+    for _ in range(SYNC_ALL_MAX_READ // SYNC_ALL_PAGE):
+        records, cursor = ctx.patients.page(SYNC_ALL_PAGE, cursor)
+        wanted += [
+            r.patient_id for r in records if not only_unsynced or r.amd_sync_status != "synced"
+        ]
+        if cursor is None or len(wanted) >= SYNC_ALL_LIMIT:
+            break
+    return wanted[:SYNC_ALL_LIMIT]
+
+
 class SyncAllRequest(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="forbid")
 
@@ -274,14 +298,17 @@ def sync_all_patients(
 ) -> Response[str]:
     request = body or SyncAllRequest()
     ctx = services_of(router).context()
-    records = sorted(ctx.patients.list_all(), key=lambda r: r.patient_id)
-    wanted = [r for r in records if not request.only_unsynced or r.amd_sync_status != "synced"]
+    wanted = _patients_to_sync(ctx, request.only_unsynced)
     intake = Intake(ctx, BACKGROUND)  # may queue hundreds: never ahead of an EHR write
-    for record in wanted[:SYNC_ALL_LIMIT]:
-        intake.request_patient_sync(record.patient_id)
+    for patient_id in wanted:
+        intake.request_patient_sync(patient_id)
+    # Totals from the dashboard counters, not from reading every patient.
+    counts, _ = ctx.patients.counts()
+    total, synced = counts.get(RECORDS, 0), counts.get(f"{STATUS_PREFIX}synced", 0)
+    skipped = max(0, synced) if request.only_unsynced else 0
     view = SyncAllView(
-        queued=min(len(wanted), SYNC_ALL_LIMIT),
-        skipped=len(records) - len(wanted),
-        remaining=max(0, len(wanted) - SYNC_ALL_LIMIT),
+        queued=len(wanted),
+        skipped=skipped,
+        remaining=max(0, total - skipped - len(wanted)),
     )
     return Response(202, "application/json", view.model_dump_json())

@@ -14,7 +14,8 @@ from amdsync.sync.reports import ChargesCard, Report, StatusCard, SyncStats
 
 
 class View(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+    # Built on first use, like the domain models (domain/base.py).
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True, defer_build=True)
 
 
 class SyncFields(View):

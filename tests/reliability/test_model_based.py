@@ -709,7 +709,9 @@ class AfterFirstRead:
         return stored
 
 
-def run_profile(aws: LocalStack, sim: SimHandle, profile: settings, *, steer: bool) -> None:
+def assert_profile_holds(
+    aws: LocalStack, sim: SimHandle, profile: settings, *, steer: bool
+) -> None:
     SyncMachine.aws, SyncMachine.sim, SyncMachine.steer = aws, sim, steer
     STATS.clear()
     started = time.monotonic()
@@ -722,13 +724,13 @@ def run_profile(aws: LocalStack, sim: SimHandle, profile: settings, *, steer: bo
 
 @pytest.mark.timeout(900)
 def test_model_quick(aws: LocalStack, amd_sim: SimHandle) -> None:
-    run_profile(aws, amd_sim, QUICK, steer=True)
+    assert_profile_holds(aws, amd_sim, QUICK, steer=True)
 
 
 @pytest.mark.full
 @pytest.mark.timeout(6 * 3600)
 def test_model_full(aws: LocalStack, amd_sim: SimHandle) -> None:
-    run_profile(aws, amd_sim, LONG, steer=False)
+    assert_profile_holds(aws, amd_sim, LONG, steer=False)
 
 
 # ---------------------------------------------------------------------- the checks can fail

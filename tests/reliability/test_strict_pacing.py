@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.amd.strict_pacing import check, drive
+from tests.integration.amd.strict_pacing import assert_paced, drive
 from tests.moto_tables import pk_sk_table
 
 pytest_plugins = ["local.amdsim.pytest_plugin"]
@@ -29,4 +29,4 @@ def test_2000_tier2_calls_10_workers_across_18_00_sliding_window_amd_17s_ahead(
     amd_sim_strict: Any, control_table: Any
 ) -> None:
     start = datetime(2025, 3, 12, 23, 52, 0, tzinfo=UTC)  # ours 17:52:00 MDT, AMD 17:52:17
-    check(amd_sim_strict, drive(amd_sim_strict, control_table, start, 2000))
+    assert_paced(amd_sim_strict, drive(amd_sim_strict, control_table, start, 2000))

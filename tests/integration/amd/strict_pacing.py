@@ -155,7 +155,7 @@ def figures(sim: Any, run: Run) -> dict[str, Any]:
     }
 
 
-def check(sim: Any, run: Run) -> dict[str, Any]:
+def assert_paced(sim: Any, run: Run) -> dict[str, Any]:
     found = figures(sim, run)
     print("strict pacing figures:", found)
     assert run.errors == []

@@ -13,7 +13,7 @@ import pytest
 
 from tests.moto_tables import pk_sk_table
 
-from .strict_pacing import check, drive
+from .strict_pacing import assert_paced, drive
 
 pytest_plugins = ["local.amdsim.pytest_plugin"]
 
@@ -28,4 +28,4 @@ def test_300_tier2_calls_10_workers_across_18_00_sliding_window_amd_17s_ahead(
     amd_sim_strict: Any, control_table: Any
 ) -> None:
     start = datetime(2025, 3, 12, 23, 57, 0, tzinfo=UTC)  # ours 17:57:00, AMD 17:57:17
-    check(amd_sim_strict, drive(amd_sim_strict, control_table, start, 300))
+    assert_paced(amd_sim_strict, drive(amd_sim_strict, control_table, start, 300))

@@ -220,3 +220,18 @@ def test_the_api_reads_the_state_of_every_alarm(
     assert describe[0]["Resource"]["Fn::Sub"].endswith(":alarm:amdsync-*")
     for name, props in _alarms(template).items():
         assert props["AlarmName"]["Fn::Sub"].startswith("amdsync-"), name
+
+
+def test_webhook_dead_letter_queue_not_empty_alarm(template: dict[str, Any]) -> None:
+    props = _alarm(template, "WebhookDeadLetterQueueNotEmptyAlarm")
+    assert (props["Namespace"], props["MetricName"]) == (
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+    )
+    assert props["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["WebhookDeadLetterQueue", "QueueName"]}}
+    ]
+    assert (props["Threshold"], props["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+    assert props["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    redrive = template["Resources"]["WebhookQueue"]["Properties"]["RedrivePolicy"]
+    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["WebhookDeadLetterQueue", "Arn"]}

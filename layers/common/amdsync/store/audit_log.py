@@ -20,7 +20,6 @@ from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 from amdsync.domain.audit_query import AuditQuery
 from amdsync.domain.journal import AuditEntry
 from amdsync.store import keys
-from amdsync.store.audit_keys import audit_entity
 from amdsync.store.dynamo import from_dynamo
 
 if TYPE_CHECKING:
@@ -52,7 +51,9 @@ class DynamoAuditLog:
     def _entity_page(
         self, query: AuditQuery, position: dict[str, Any] | None, limit: int
     ) -> tuple[list[AuditEntry], dict[str, Any] | None]:
-        partition = audit_entity(self._practice, query.entity_type or "", query.entity_id or "")
+        partition = keys.audit_entity(
+            self._practice, query.entity_type or "", query.entity_id or ""
+        )
         start_key = _start_key(position, "gsi1pk", partition)
         condition = Key("gsi1pk").eq(partition) & _sort_range("gsi1sk", query)
         entries: list[AuditEntry] = []
@@ -94,7 +95,7 @@ class DynamoAuditLog:
         return entries, {"m": months[index], "k": start_key}
 
     def _partition(self, month: str) -> str:
-        return f"{self._practice}#AUDIT#{month}"
+        return keys.audit_month_named(self._practice, month)
 
     def _query(
         self,

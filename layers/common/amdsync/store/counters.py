@@ -18,6 +18,7 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from amdsync.domain.aggregates import hour_of, record_delta
+from amdsync.store import keys
 from amdsync.store.dynamo import from_dynamo, is_condition_failure, query_all, to_dynamo
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ class LogCounters:
 
     def __init__(self, table: Table, practice: str, retention: timedelta) -> None:
         self._table = table
-        self._pk = f"{practice}#STATS"
+        self._pk = keys.log_stats(practice)
         self._retention = retention
 
     def add(self, at: datetime, counts: dict[str, int]) -> None:
@@ -88,7 +89,7 @@ class RecordCounters:
 
     def __init__(self, table: Table, practice: str, kind: str) -> None:
         self._table = table
-        self._key = {"pk": f"{practice}#COUNTS", "sk": kind}
+        self._key = {"pk": keys.record_counts(practice), "sk": kind}
 
     def move(self, old: set[str] | None, new: set[str], synced_at: str | None) -> None:
         """`old` None: the record was not counted before (new, or saved before counters)."""

@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from amdsync.failed_jobs import FailedJob
 from amdsync.jobs import SyncJob
+from amdsync.store import keys
 from amdsync.store.dynamo import from_dynamo, is_condition_failure, to_dynamo
 
 if TYPE_CHECKING:
@@ -21,10 +22,6 @@ if TYPE_CHECKING:
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
-
-
-def failed_partition(practice: str) -> str:
-    return f"{practice}#FAILED"
 
 
 class DynamoFailedWork:
@@ -39,27 +36,27 @@ class DynamoFailedWork:
 
     def put(self, failed: FailedJob) -> None:
         item = {
-            "pk": failed_partition(self._practice),
+            "pk": keys.failed(self._practice),
             "sk": failed.job_id,
             "data": failed.model_dump(mode="json"),
         }
         self._table.put_item(Item=to_dynamo(item))
 
     def get(self, job_id: str) -> FailedJob | None:
-        key = {"pk": failed_partition(self._practice), "sk": job_id}
+        key = {"pk": keys.failed(self._practice), "sk": job_id}
         item = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
         return None if item is None else FailedJob.model_validate(from_dynamo(item["data"]))
 
     def page(self, after: str | None, limit: int) -> tuple[list[FailedJob], str | None]:
         """Up to `limit` jobs older than job id `after`, newest first; and the id to go on from."""
         kwargs: dict[str, Any] = {
-            "KeyConditionExpression": Key("pk").eq(failed_partition(self._practice)),
+            "KeyConditionExpression": Key("pk").eq(keys.failed(self._practice)),
             "ScanIndexForward": False,
             "Limit": limit,
             "ConsistentRead": True,
         }
         if after:
-            kwargs["ExclusiveStartKey"] = {"pk": failed_partition(self._practice), "sk": after}
+            kwargs["ExclusiveStartKey"] = {"pk": keys.failed(self._practice), "sk": after}
         reply = self._table.query(**kwargs)
         jobs = [FailedJob.model_validate(from_dynamo(i["data"])) for i in reply.get("Items", [])]
         last = reply.get("LastEvaluatedKey")
@@ -69,7 +66,7 @@ class DynamoFailedWork:
         """Delete one; False when it was already gone (another person retried it first)."""
         try:
             self._table.delete_item(
-                Key={"pk": failed_partition(self._practice), "sk": job_id},
+                Key={"pk": keys.failed(self._practice), "sk": job_id},
                 ConditionExpression="attribute_exists(pk)",
             )
         except ClientError as exc:

@@ -14,7 +14,6 @@ from amdsync.store.audit_log import DynamoAuditLog
 
 __all__ = ["DynamoAuditLog", "DynamoAuditTrail", "DynamoSyncLogs"]
 from amdsync.store import keys
-from amdsync.store.audit_keys import audit_entity
 from amdsync.store.counters import LogCounters
 from amdsync.store.dynamo import from_dynamo, put_new, query_all, to_dynamo
 
@@ -36,7 +35,7 @@ class DynamoSyncLogs:
     def append(self, entry: SyncLogEntry) -> None:
         """The entry, then its hour's stats counters (a crash between loses one count from
         the stats, never an entry)."""
-        sort = f"{keys.utc_iso(entry.at)}#{entry.id}"
+        sort = keys.timed(entry.at, entry.id)
         item = {
             "pk": keys.log_day(self._practice, entry.at),
             "sk": sort,
@@ -167,14 +166,14 @@ class DynamoAuditTrail:
         self._practice = practice
 
     def append(self, entry: AuditEntry) -> None:
-        sort = f"{keys.utc_iso(entry.at)}#{entry.id}"
+        sort = keys.timed(entry.at, entry.id)
         put_new(
             self._table,
             {
                 "pk": keys.audit_month(self._practice, entry.at),
                 "sk": sort,
                 # One entity's history is a query on gsi1, whatever its age (DynamoAuditLog).
-                "gsi1pk": audit_entity(self._practice, entry.entity_type, entry.entity_id),
+                "gsi1pk": keys.audit_entity(self._practice, entry.entity_type, entry.entity_id),
                 "gsi1sk": sort,
                 "data": entry.model_dump(mode="json"),
             },

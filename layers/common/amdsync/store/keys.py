@@ -1,6 +1,7 @@
-"""Key layout of every sync-state, log and audit item. Every partition key starts with the
-practice id, so one deployment can later serve several practices without a data migration
-(SPEC §3). The AMD client's control items (token, rate buckets) are keyed in amd_keys."""
+"""Key layout of every sync-state, log, audit and webhook item, in this one module. Every
+partition key starts with the practice id, so one deployment can later serve several practices
+without a data migration (SPEC §3). The AMD client's control items (token, rate buckets) are
+keyed in amd_keys."""
 
 from __future__ import annotations
 
@@ -65,9 +66,43 @@ def control(practice: str, what: str) -> str:
     return f"{practice}#{what}"
 
 
+def failed(practice: str) -> str:
+    """Dead-lettered jobs, newest first by sort key."""
+    return f"{practice}#FAILED"
+
+
+def record_counts(practice: str) -> str:
+    """Dashboard counters, one item per kind of record (sync table)."""
+    return f"{practice}#COUNTS"
+
+
+def log_stats(practice: str) -> str:
+    """Hourly sync-log counters (logs table)."""
+    return f"{practice}#STATS"
+
+
+def webhooks(practice: str) -> str:
+    """Webhook subscriptions (never their secrets)."""
+    return f"{practice}#WEBHOOKS"
+
+
+def webhook_secrets(practice: str) -> str:
+    """Signing secrets, apart so that no listing of subscriptions ever reads one."""
+    return f"{practice}#WEBHOOKSECRET"
+
+
+def webhook_deliveries(practice: str, webhook_id: str) -> str:
+    return f"{practice}#WEBHOOK#{webhook_id}#DELIVERIES"
+
+
 def utc_iso(at: datetime) -> str:
     """Sortable UTC timestamp with milliseconds, used in sort keys."""
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def timed(at: datetime, item_id: str) -> str:
+    """Sort key of a time-ordered item (log, audit entry, delivery): its UTC time, then its id."""
+    return f"{utc_iso(at)}#{item_id}"
 
 
 def log_day(practice: str, at: datetime) -> str:
@@ -79,4 +114,14 @@ def log_entity(practice: str, entity_type: str, entity_id: str) -> str:
 
 
 def audit_month(practice: str, at: datetime) -> str:
-    return f"{practice}#AUDIT#{at.astimezone(UTC).strftime('%Y-%m')}"
+    return audit_month_named(practice, at.astimezone(UTC).strftime("%Y-%m"))
+
+
+def audit_month_named(practice: str, month: str) -> str:
+    """The audit partition of `month` ("YYYY-MM")."""
+    return f"{practice}#AUDIT#{month}"
+
+
+def audit_entity(practice: str, entity_type: str, entity_id: str) -> str:
+    """gsi1 partition of the audit table: one entity's history, whatever its age."""
+    return f"{practice}#AUDITENTITY#{entity_type}#{entity_id}"

@@ -23,8 +23,8 @@ from amdsync.domain.webhooks import (
     WebhookEvent,
     WebhookSubscription,
 )
+from amdsync.store import keys
 from amdsync.store.dynamo import from_dynamo, query_all, to_dynamo
-from amdsync.store.keys import utc_iso
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -35,36 +35,20 @@ SEND_BATCH = 10  # SQS SendMessageBatch limit
 MAX_GROUP_ID = 128  # SQS MessageGroupId limit
 
 
-def subscriptions_key(practice: str) -> str:
-    return f"{practice}#WEBHOOKS"
-
-
-def secrets_key(practice: str) -> str:
-    return f"{practice}#WEBHOOKSECRET"
-
-
-def deliveries_key(practice: str, webhook_id: str) -> str:
-    return f"{practice}#WEBHOOK#{webhook_id}#DELIVERIES"
-
-
-def delivery_sort_key(event: WebhookEvent) -> str:
-    return f"{utc_iso(event.timestamp)}#{event.event_id}"
-
-
 class DynamoWebhooks:
     def __init__(self, table: Table, practice: str) -> None:
         self._table = table
         self._practice = practice
 
     def subscriptions(self) -> list[WebhookSubscription]:
-        condition = Key("pk").eq(subscriptions_key(self._practice))
+        condition = Key("pk").eq(keys.webhooks(self._practice))
         return [
             WebhookSubscription.model_validate(from_dynamo(i["data"]))
             for i in query_all(self._table, condition)
         ]
 
     def get(self, webhook_id: str) -> WebhookSubscription | None:
-        key = {"pk": subscriptions_key(self._practice), "sk": webhook_id}
+        key = {"pk": keys.webhooks(self._practice), "sk": webhook_id}
         item = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
         return (
             None if item is None else WebhookSubscription.model_validate(from_dynamo(item["data"]))
@@ -75,51 +59,53 @@ class DynamoWebhooks:
             # The secret first: a subscription is never visible to the sender without one.
             self._table.put_item(
                 Item={
-                    "pk": secrets_key(self._practice),
+                    "pk": keys.webhook_secrets(self._practice),
                     "sk": subscription.webhook_id,
                     "secret": secret,
                 }
             )
         item = {
-            "pk": subscriptions_key(self._practice),
+            "pk": keys.webhooks(self._practice),
             "sk": subscription.webhook_id,
             "data": subscription.model_dump(mode="json"),
         }
         self._table.put_item(Item=to_dynamo(item))
 
     def delete(self, webhook_id: str) -> bool:
-        key = {"pk": subscriptions_key(self._practice), "sk": webhook_id}
+        key = {"pk": keys.webhooks(self._practice), "sk": webhook_id}
         old = self._table.delete_item(Key=key, ReturnValues="ALL_OLD").get("Attributes")
-        self._table.delete_item(Key={"pk": secrets_key(self._practice), "sk": webhook_id})
-        condition = Key("pk").eq(deliveries_key(self._practice, webhook_id))
+        self._table.delete_item(Key={"pk": keys.webhook_secrets(self._practice), "sk": webhook_id})
+        condition = Key("pk").eq(keys.webhook_deliveries(self._practice, webhook_id))
         with self._table.batch_writer() as batch:
             for item in query_all(self._table, condition):
                 batch.delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
         return old is not None
 
     def secret(self, webhook_id: str) -> str | None:
-        key = {"pk": secrets_key(self._practice), "sk": webhook_id}
+        key = {"pk": keys.webhook_secrets(self._practice), "sk": webhook_id}
         item = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
         return None if item is None else str(item["secret"])
 
     def get_delivery(self, webhook_id: str, event: WebhookEvent) -> WebhookDelivery | None:
-        key = {"pk": deliveries_key(self._practice, webhook_id), "sk": delivery_sort_key(event)}
+        key = {
+            "pk": keys.webhook_deliveries(self._practice, webhook_id),
+            "sk": keys.timed(event.timestamp, event.event_id),
+        }
         item = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
         return None if item is None else WebhookDelivery.model_validate(from_dynamo(item["data"]))
 
     def put_delivery(self, delivery: WebhookDelivery) -> None:
-        sort_key = f"{utc_iso(delivery.created_at)}#{delivery.event_id}"
         expires = delivery.created_at + timedelta(days=DELIVERY_LOG_DAYS)
         item = {
-            "pk": deliveries_key(self._practice, delivery.webhook_id),
-            "sk": sort_key,
+            "pk": keys.webhook_deliveries(self._practice, delivery.webhook_id),
+            "sk": keys.timed(delivery.created_at, delivery.event_id),
             "data": delivery.model_dump(mode="json"),
             "expiresAt": int(expires.timestamp()),
         }
         self._table.put_item(Item=to_dynamo(item))
 
     def deliveries(self, webhook_id: str) -> list[WebhookDelivery]:
-        condition = Key("pk").eq(deliveries_key(self._practice, webhook_id))
+        condition = Key("pk").eq(keys.webhook_deliveries(self._practice, webhook_id))
         items = query_all(self._table, condition)
         found = [WebhookDelivery.model_validate(from_dynamo(i["data"])) for i in items]
         return sorted(found, key=lambda d: (d.created_at, d.event_id), reverse=True)

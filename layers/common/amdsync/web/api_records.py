@@ -14,7 +14,7 @@ from amdsync.domain.appointments import DesiredAppointment, StatusChange
 from amdsync.domain.patients import PatientDemographics
 from amdsync.sync.intake import Accepted, Intake
 from amdsync.web.context import services_of
-from amdsync.web.etags import etag_of, if_match, require_match
+from amdsync.web.etags import etag_of, not_modified, require_current
 from amdsync.web.paging import page_of
 from amdsync.web.problems import Problem
 from amdsync.web.routes import BASE_PATH
@@ -42,12 +42,14 @@ def _accepted(accepted: Accepted[Any], body: str) -> Response[Any]:
     return _json(202, body, {"AmdSync-Stale": "true"} if accepted.stale else None)
 
 
-def _cached(body: str) -> Response[Any]:
-    """ETag from the representation: any change to the record changes it (SPEC §6)."""
+def _cached(body: str | None, missing: Problem) -> Response[Any]:
+    """A sync status with its ETag from the representation: any change to the record changes
+    it (SPEC §6); `missing` when there is no record."""
+    if body is None:
+        raise missing
     etag = etag_of(body)
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
-    if_none_match = router.current_event.headers.get("if-none-match", "")
-    if etag in [tag.strip() for tag in if_none_match.split(",")]:
+    if not_modified(router.current_event.headers, etag):
         return Response(status_code=304, headers=headers, body="")
     return _json(200, body, headers)
 
@@ -59,10 +61,8 @@ def _cached(body: str) -> Response[Any]:
     responses=documented(200, QueuedPatientView, "The patient sync record"),
 )
 def patient_status(patientId: str) -> Response[Any]:
-    body = _patient_status_body(patientId)
-    if body is None:
-        raise Problem(404, "PATIENT_NOT_FOUND", "No patient with this id is registered.")
-    return _cached(body)
+    missing = Problem(404, "PATIENT_NOT_FOUND", "No patient with this id is registered.")
+    return _cached(_patient_status_body(patientId), missing)
 
 
 def _patient_status_body(patient_id: str) -> str | None:
@@ -131,10 +131,8 @@ def patient_logs(
     responses=documented(200, QueuedAppointmentView, "The appointment sync record"),
 )
 def appointment_status(appointmentId: str) -> Response[Any]:
-    body = _appointment_status_body(appointmentId)
-    if body is None:
-        raise Problem(404, "APPOINTMENT_NOT_FOUND", "No appointment with this id is registered.")
-    return _cached(body)
+    missing = Problem(404, "APPOINTMENT_NOT_FOUND", "No appointment with this id is registered.")
+    return _cached(_appointment_status_body(appointmentId), missing)
 
 
 def _appointment_status_body(appointment_id: str) -> str | None:
@@ -153,11 +151,12 @@ def _appointment_status_body(appointment_id: str) -> str | None:
 
 def _check_if_match(read_body: Callable[[str], str | None], entity_id: str) -> None:
     """SPEC §9.1: `If-Match` must name the ETag a GET of the sync status answers now."""
-    headers = router.current_event.headers
-    if if_match(headers) is None:
-        return  # no precondition: nothing to read
-    body = read_body(entity_id)
-    require_match(headers, None if body is None else etag_of(body))
+
+    def current() -> str | None:
+        body = read_body(entity_id)
+        return None if body is None else etag_of(body)
+
+    require_current(router.current_event.headers, current)
 
 
 @router.put(

@@ -9,7 +9,7 @@ ETag, so their check is the conditional write itself (no window between check an
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from amdsync.web.problems import Problem
 
@@ -24,15 +24,28 @@ def settings_etag(version: int) -> str:
     return f'"{SETTINGS_PREFIX}{version}"'
 
 
+def _listed(header: str) -> list[str]:
+    return [tag.strip() for tag in header.split(",")]
+
+
 def _tags(header: str) -> list[str]:
-    return [tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()]
+    return [tag.removeprefix("W/") for tag in _listed(header) if tag]
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    lowered = {k.lower(): v for k, v in headers.items()}
+    return lowered.get(name)
 
 
 def if_match(headers: Mapping[str, str]) -> list[str] | None:
     """The request's `If-Match` tags; None when the header is absent (no precondition)."""
-    lowered = {k.lower(): v for k, v in headers.items()}
-    header = lowered.get("if-match")
+    header = _header(headers, "if-match")
     return None if header is None else _tags(header)
+
+
+def not_modified(headers: Mapping[str, str], etag: str) -> bool:
+    """`If-None-Match` names `etag` as sent: the client's copy is current (answer 304)."""
+    return etag in _listed(_header(headers, "if-none-match") or "")
 
 
 def precondition_failed() -> Problem:
@@ -51,6 +64,13 @@ def require_match(headers: Mapping[str, str], current: str | None) -> None:
         return
     if current is None or ("*" not in tags and current not in tags):
         raise precondition_failed()
+
+
+def require_current(headers: Mapping[str, str], current: Callable[[], str | None]) -> None:
+    """`require_match` against `current()`, called only when `If-Match` is given: reading the
+    resource to learn its ETag costs a read a request without a precondition need not make."""
+    if if_match(headers) is not None:
+        require_match(headers, current())
 
 
 def expected_settings_version(headers: Mapping[str, str], current: int) -> int:

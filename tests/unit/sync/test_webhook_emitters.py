@@ -10,6 +10,7 @@ import pytest
 
 from amdsync.domain.review import ConflictingField, ConflictRecord
 from amdsync.domain.webhooks import DeliveryMessage, EventType, WebhookSubscription
+from amdsync.sync.ports import ChangeFeed, ConflictStore, SyncLogs
 from amdsync.sync.pull import PullRun
 from amdsync.sync.webhook_emitters import (
     ConflictsWithWebhooks,
@@ -160,3 +161,28 @@ def test_a_queue_failure_never_fails_the_sync_it_announces() -> None:
     assert result.visit_id is not None
     assert wired.world.appointments.record(APPT).amd_sync_status == "synced"
     assert wired.world.metrics.total("WebhookEnqueueFailed") == 2
+
+
+ANNOUNCED = [
+    (ChangeFeed, "feed", FeedWithWebhooks, "append"),
+    (SyncLogs, "logs", LogsWithWebhooks, "append"),
+    (ConflictStore, "conflicts", ConflictsWithWebhooks, "put"),
+]
+
+
+@pytest.mark.parametrize(("port", "name", "wrapper", "announced"), ANNOUNCED)
+def test_a_wrapper_defines_its_announced_write_and_passes_every_other_call_through(
+    port: type, name: str, wrapper: type, announced: str
+) -> None:
+    world = build_world()
+    inner = getattr(world.ctx, name)
+    queue = RecordingWebhookQueue()
+    publisher = WebhookPublisher(MemoryWebhookStore(), queue, world.clock, world.metrics)
+    wrapped = wrapper(inner, publisher)
+    members = [m for m in vars(port) if not m.startswith("_")]
+    assert announced in members
+    for member in members:
+        if member == announced:
+            assert getattr(wrapped, member).__func__ is getattr(wrapper, member)
+        else:
+            assert getattr(wrapped, member) == getattr(inner, member), member

@@ -8,13 +8,14 @@ something that was not stored; composition wraps the context's stores with them.
   attempt; deferrals for rate budget are not failures)
 - a conflict stored open that was not open before -> `conflict.opened`
 
-Bodies carry ids, codes and field names only, never PHI.
+Bodies carry ids, codes and field names only, never PHI. Each wrapper defines only the write it
+announces; every other call goes to the wrapped store unchanged (`Announcing`), so the stores'
+read signatures live in their ports and adapters alone.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from amdsync.domain.feed import ChangeFeedEntry, PublishedChange
 from amdsync.domain.journal import SyncLogEntry
@@ -31,6 +32,22 @@ OUTCOME_EVENTS = {
 }
 
 
+Store = TypeVar("Store")
+
+
+class Announcing(Generic[Store]):
+    """A store with a publisher beside it: what the subclass does not define is the store's."""
+
+    def __init__(self, inner: Store, publisher: WebhookPublisher) -> None:
+        self._inner = inner
+        self._publisher = publisher
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("_inner", "_publisher"):  # not set yet (copy, unpickle): no recursion
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+
 def change_entry(change: PublishedChange) -> dict[str, Any]:
     """The change as `GET /changes` lists it (its cursor instead of the sequence number)."""
     body = change.model_dump(mode="json", by_alias=True, exclude={"sequence"})
@@ -43,11 +60,7 @@ def appointment_group(appointment_id: str | None, visit_id: str | None = None) -
     return appointment_id if appointment_id else f"visit:{visit_id}"
 
 
-class FeedWithWebhooks:
-    def __init__(self, inner: ChangeFeed, publisher: WebhookPublisher) -> None:
-        self._inner = inner
-        self._publisher = publisher
-
+class FeedWithWebhooks(Announcing[ChangeFeed]):
     def append(self, entries: list[ChangeFeedEntry]) -> list[PublishedChange]:
         published = self._inner.append(entries)
         for change in published:
@@ -58,18 +71,8 @@ class FeedWithWebhooks:
             )
         return published
 
-    def read(self, after: int, limit: int) -> list[PublishedChange]:
-        return self._inner.read(after, limit)
 
-    def head(self) -> int:
-        return self._inner.head()
-
-
-class LogsWithWebhooks:
-    def __init__(self, inner: SyncLogs, publisher: WebhookPublisher) -> None:
-        self._inner = inner
-        self._publisher = publisher
-
+class LogsWithWebhooks(Announcing[SyncLogs]):
     def append(self, entry: SyncLogEntry) -> None:
         self._inner.append(entry)
         event_type = OUTCOME_EVENTS.get((entry.entity_type, entry.outcome))
@@ -78,24 +81,6 @@ class LogsWithWebhooks:
         is_patient = entry.entity_type == "patient"
         group = f"patient:{entry.entity_id}" if is_patient else entry.entity_id
         self._publisher.publish(event_type, group, lambda: outcome_body(entry))
-
-    def between(self, start: datetime, end: datetime) -> list[SyncLogEntry]:
-        return self._inner.between(start, end)
-
-    def for_entity(self, entity_type: str, entity_id: str) -> list[SyncLogEntry]:
-        return self._inner.for_entity(entity_type, entity_id)
-
-    def counts_between(self, start: datetime, end: datetime) -> dict[str, int]:
-        return self._inner.counts_between(start, end)
-
-    def page(
-        self,
-        days: tuple[date, date],
-        filters: dict[str, str],
-        position: dict[str, Any] | None,
-        limit: int,
-    ) -> tuple[list[SyncLogEntry], dict[str, Any] | None]:
-        return self._inner.page(days, filters, position, limit)
 
 
 def outcome_body(entry: SyncLogEntry) -> dict[str, Any]:
@@ -111,14 +96,7 @@ def outcome_body(entry: SyncLogEntry) -> dict[str, Any]:
     return body
 
 
-class ConflictsWithWebhooks:
-    def __init__(self, inner: ConflictStore, publisher: WebhookPublisher) -> None:
-        self._inner = inner
-        self._publisher = publisher
-
-    def get(self, conflict_id: str) -> ConflictRecord | None:
-        return self._inner.get(conflict_id)
-
+class ConflictsWithWebhooks(Announcing[ConflictStore]):
     def put(self, conflict: ConflictRecord) -> None:
         before = self._inner.get(conflict.conflict_id) if conflict.state == "open" else None
         self._inner.put(conflict)
@@ -128,17 +106,6 @@ class ConflictsWithWebhooks:
                 appointment_group(conflict.appointment_id),
                 lambda: conflict_body(conflict),
             )
-
-    def page(
-        self, state: str | None, position: dict[str, Any] | None, limit: int
-    ) -> tuple[list[ConflictRecord], dict[str, Any] | None]:
-        return self._inner.page(state, position, limit)
-
-    def open_count(self) -> int:
-        return self._inner.open_count()
-
-    def list(self, state: str | None = "open") -> list[ConflictRecord]:
-        return self._inner.list(state)
 
 
 def conflict_body(conflict: ConflictRecord) -> dict[str, Any]:

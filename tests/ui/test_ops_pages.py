@@ -202,3 +202,69 @@ def test_audit_trail_is_for_admins_only(open_page: OpenPage) -> None:
         "This page is for practice administrators"
     )
     opened.assert_clean()
+
+
+# The shared "Show more" pager (app.js `pager`), driven in the browser with a fetch whose
+# answers the test releases in the order it wants: pages accumulate, a reset started while an
+# older page is in flight wins (the older answer is dropped), and a failure clears the list and
+# says why on the page.
+PAGER_SCENARIO = """
+async () => {
+  const A = window.amdsync;
+  const box = document.createElement("div");
+  const more = document.createElement("button");
+  document.body.append(box, more);
+  const asked = [];
+  const answers = [];
+  const fetch = (cursor) => {
+    asked.push(cursor);
+    return new Promise((resolve, reject) => answers.push({ resolve, reject }));
+  };
+  const drawn = [];
+  const list = A.pager(box, more, fetch, () => drawn.push(list.items.slice()));
+  const settle = () => new Promise((done) => setTimeout(done, 0));
+
+  const first = list.load(true);
+  const busyWhileLoading = box.getAttribute("aria-busy");
+  answers[0].resolve({ items: ["a", "b"], nextCursor: "c1" });
+  await first;
+  const afterFirst = {
+    items: list.items.slice(), more: !more.hidden, busy: box.getAttribute("aria-busy"),
+  };
+
+  more.click();
+  const older = answers[1];
+  const reset = list.load(true);
+  answers[2].resolve({ items: ["z"], nextCursor: null });
+  await reset;
+  older.resolve({ items: ["c"], nextCursor: "c2" });
+  await settle();
+  const afterReset = { items: list.items.slice(), more: !more.hidden, cursor: list.cursor };
+
+  const failing = list.load(true);
+  answers[3].reject(new Error("not an answer from the API"));
+  await failing;
+  return {
+    asked, busyWhileLoading, afterFirst, afterReset, drawn,
+    afterFailure: { children: box.childElementCount, busy: box.getAttribute("aria-busy"),
+                    message: document.getElementById("page-message").textContent },
+  };
+}
+"""
+
+
+def test_pager_accumulates_pages_lets_a_reset_win_and_reports_a_failure(
+    open_page: OpenPage,
+) -> None:
+    opened = open_page("/ui/audit")
+    expect(opened.page.locator("#audit")).to_have_attribute("aria-busy", "false")
+    seen = opened.page.evaluate(PAGER_SCENARIO)
+    assert seen["asked"] == [None, "c1", None, None]
+    assert seen["busyWhileLoading"] == "true"
+    assert seen["afterFirst"] == {"items": ["a", "b"], "more": True, "busy": "false"}
+    assert seen["afterReset"] == {"items": ["z"], "more": False, "cursor": None}
+    assert seen["drawn"] == [["a", "b"], ["z"]]  # the dropped older page was never drawn
+    assert seen["afterFailure"]["children"] == 0
+    assert seen["afterFailure"]["busy"] == "false"
+    assert "Something unexpected happened" in seen["afterFailure"]["message"]
+    opened.assert_clean()

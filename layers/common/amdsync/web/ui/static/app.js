@@ -762,6 +762,42 @@
     }
   }
 
+  // "Show more" paging over a list answer ({items, nextCursor}), the one pager of the pages
+  // with a Show-more button. list.items holds every page so far; list.load(true) starts over
+  // (a refresh, new filters) and wins over a load still in flight, whose answer is dropped.
+  // fetch(cursor) asks for a page (cursor null: the first); render() draws list.items.
+  function pager(box, more, fetch, render) {
+    var list = { items: [], cursor: null };
+    var generation = 0;
+    list.load = function (reset) {
+      if (reset) {
+        list.cursor = null;
+        list.items = [];
+      }
+      busy(box, true);
+      var mine = ++generation;
+      return fetch(list.cursor).then(
+        function (data) {
+          if (mine !== generation) return;
+          list.items = list.items.concat(data.items);
+          list.cursor = data.nextCursor;
+          show(more, Boolean(list.cursor));
+          render();
+          busy(box, false);
+        },
+        function (error) {
+          busy(box, false);
+          clear(box);
+          explain($("page-message"), error);
+        }
+      );
+    };
+    more.addEventListener("click", function () {
+      list.load(false);
+    });
+    return list;
+  }
+
   function withButton(button, work) {
     button.disabled = true;
     return Promise.resolve()
@@ -1818,6 +1854,7 @@
   window.amdsync = {
     $: $, el: el, clear: clear, show: show, say: say, busy: busy, explain: explain, guard: guard,
     when: when, duration: duration, statusBadge: statusBadge, withButton: withButton, api: api,
+    pager: pager,
     atLeast: atLeast,
     wallTime: wallTime, statusWords: statusWords, errorWords: errorWords, problemText: problemText,
     humanize: humanize, me: me,

@@ -76,24 +76,23 @@
       return;
     }
     var zone = box.getAttribute("data-zone") || "";
-    var more = $("failed-more");
     var retryAll = $("failed-retry-all");
-    var cursor = null;
-    var rows = [];
-    var generation = 0;
+    var list = A.pager(box, $("failed-more"), function (cursor) {
+      return A.api("GET", "/sync/failed?limit=50" + (cursor ? "&cursor=" + encodeURIComponent(cursor) : ""));
+    }, render);
 
     A.show(retryAll, A.atLeast("admin"));
 
     function render() {
       A.clear(box);
-      if (!rows.length) {
+      if (!list.items.length) {
         box.appendChild(el("p", { className: "empty", text: "✓ No failed work. Every sync is either done or still being tried." }));
         A.show(retryAll, false);
         return;
       }
       A.show(retryAll, A.atLeast("admin"));
       box.appendChild(
-        table(["Failed at", "What", "Problem", "Tries", ""], rows.map(row))
+        table(["Failed at", "What", "Problem", "Tries", ""], list.items.map(row))
       );
     }
 
@@ -164,33 +163,8 @@
     }
 
     function drop(job) {
-      rows = rows.filter(function (j) { return j.jobId !== job.jobId; });
+      list.items = list.items.filter(function (j) { return j.jobId !== job.jobId; });
       render();
-    }
-
-    function load(reset) {
-      if (reset) {
-        cursor = null;
-        rows = [];
-      }
-      A.busy(box, true);
-      var mine = ++generation; // a newer load (refresh) wins over one still in flight
-      var query = "?limit=50" + (cursor ? "&cursor=" + encodeURIComponent(cursor) : "");
-      return A.api("GET", "/sync/failed" + query).then(
-        function (data) {
-          if (mine !== generation) return;
-          rows = rows.concat(data.items);
-          cursor = data.nextCursor;
-          A.show(more, Boolean(cursor));
-          render();
-          A.busy(box, false);
-        },
-        function (error) {
-          A.busy(box, false);
-          A.clear(box);
-          A.explain($("page-message"), error);
-        }
-      );
     }
 
     retryAll.addEventListener("click", function () {
@@ -199,7 +173,7 @@
         function (data) {
           retryAll.disabled = false;
           A.say($("page-message"), data.queued + " failed " + (data.queued === 1 ? "sync is" : "syncs are") + " queued again.", "ok");
-          load(true);
+          list.load(true);
         },
         function (error) {
           retryAll.disabled = false;
@@ -207,9 +181,8 @@
         }
       );
     });
-    $("failed-refresh").addEventListener("click", function () { load(true); });
-    more.addEventListener("click", function () { load(false); });
-    load(true);
+    $("failed-refresh").addEventListener("click", function () { list.load(true); });
+    list.load(true);
   }
 
   // ------------------------------------------------------------------ audit trail
@@ -223,17 +196,16 @@
       return;
     }
     var zone = box.getAttribute("data-zone") || "";
-    var more = $("audit-more");
     var actionSelect = $("audit-action");
-    var cursor = null;
-    var entries = [];
-    var generation = 0;
+    var list = A.pager(box, $("audit-more"), function (cursor) {
+      return A.api("GET", "/audit" + query(cursor));
+    }, render);
 
     Object.keys(ACTIONS).forEach(function (key) {
       actionSelect.appendChild(el("option", { value: key, text: ACTIONS[key] }));
     });
 
-    function query() {
+    function query(cursor) {
       var params = [["limit", "50"]];
       [
         ["entityType", "audit-entity-type"],
@@ -257,14 +229,14 @@
 
     function render() {
       A.clear(box);
-      if (!entries.length) {
+      if (!list.items.length) {
         box.appendChild(el("p", { className: "empty", text: "Nothing recorded for these filters." }));
         return;
       }
       box.appendChild(
         table(
           ["When", "Who", "What", "Record", "Outcome", "Details"],
-          entries.map(function (e) {
+          list.items.map(function (e) {
             return el("tr", null, [
               el("td", { text: practiceTime(e.at, zone) }),
               el("td", { text: e.actor.subject + " (" + e.actor.role + ")" }),
@@ -278,37 +250,12 @@
       );
     }
 
-    function load(reset) {
-      if (reset) {
-        cursor = null;
-        entries = [];
-      }
-      A.busy(box, true);
-      var mine = ++generation; // new filters win over a page still in flight
-      return A.api("GET", "/audit" + query()).then(
-        function (data) {
-          if (mine !== generation) return;
-          entries = entries.concat(data.items);
-          cursor = data.nextCursor;
-          A.show(more, Boolean(cursor));
-          render();
-          A.busy(box, false);
-        },
-        function (error) {
-          A.busy(box, false);
-          A.clear(box);
-          A.explain($("page-message"), error);
-        }
-      );
-    }
-
     $("audit-filters").addEventListener("submit", function (event) {
       event.preventDefault();
       A.say($("page-message"), "");
-      load(true);
+      list.load(true);
     });
-    more.addEventListener("click", function () { load(false); });
-    load(true);
+    list.load(true);
   }
 
   if (page === "failed-work") initFailedWork();

@@ -341,6 +341,15 @@
     }
   }
 
+  // A read into `box` failed: the box now holds only the explanation (returned, to add to).
+  function showFailure(box, error, tag, className) {
+    clear(box);
+    var note = el(tag, className ? { className: className } : null);
+    explain(note, error);
+    box.appendChild(note);
+    return note;
+  }
+
   // A message with a sign-in link when the problem is the sign-in itself.
   function explain(node, error) {
     if (!node) return;
@@ -648,11 +657,8 @@
     busy(cards, true);
     return api("GET", "/sync/dashboard")
       .then(renderDashboard, function (error) {
-        clear(cards);
-        var note = el("div", { className: "message" });
-        explain(note, error);
+        var note = showFailure(cards, error, "div", "message");
         if (error.status === 403) note.textContent = "The sync figures are for administrators. " + plain(error);
-        cards.appendChild(note);
       })
       .then(function () {
         busy(cards, false);
@@ -697,10 +703,7 @@
           $("logs-first").disabled = !logState.cursor;
         },
         function (error) {
-          clear(box);
-          var note = el("div");
-          explain(note, error);
-          box.appendChild(note);
+          showFailure(box, error, "div");
         }
       )
       .then(function () {
@@ -1018,10 +1021,7 @@
           });
         },
         function (error) {
-          clear(box);
-          var note = el("div");
-          explain(note, error);
-          box.appendChild(note);
+          showFailure(box, error, "div");
         }
       )
       .then(function () {
@@ -1142,10 +1142,7 @@
           );
         },
         function (error) {
-          clear(box);
-          var note = el("div");
-          explain(note, error);
-          box.appendChild(note);
+          showFailure(box, error, "div");
         }
       )
       .then(function () {
@@ -1687,10 +1684,7 @@
           });
         },
         function (error) {
-          clear(list);
-          var note = el("li");
-          explain(note, error);
-          list.appendChild(note);
+          showFailure(list, error, "li");
         }
       );
   }
@@ -1759,10 +1753,7 @@
           });
         },
         function (error) {
-          clear(list);
-          var note = el("li");
-          explain(note, error);
-          list.appendChild(note);
+          showFailure(list, error, "li");
         }
       )
       .then(function () {
@@ -1808,10 +1799,7 @@
     busy(cards, true);
     return api("GET", "/sync/status")
       .then(renderSyncStatus, function (error) {
-        clear(cards);
-        var note = el("div", { className: "message" });
-        explain(note, error);
-        cards.appendChild(note);
+        showFailure(cards, error, "div", "message");
       })
       .then(function () {
         busy(cards, false);

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
@@ -18,47 +18,39 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from amdsync.amd.errors import AmdError, Family, RateLimited
-from amdsync.domain.concurrency import StaleWriteError, VersionReusedError
-from amdsync.domain.errors import DomainError, IllegalTransitionError
 from amdsync.observability import logger
-from amdsync.sync.intake import NotRegistered
-from amdsync.web import (
-    api_admin,
-    api_audit,
-    api_console,
-    api_failed,
-    api_records,
-    api_sync,
-    api_ui,
-    api_webhooks,
-)
 from amdsync.web.auth import authorize, caller_from_event
 from amdsync.web.body_guard import check_body
 from amdsync.web.idempotency import PersistenceFactory, idempotency_middleware
 from amdsync.web.problems import Problem, validation_problem
+from amdsync.web.route_groups import ROUTES_BY_KEY, RouteGroups
 from amdsync.web.routes import API_ROUTES, BASE_PATH
 from amdsync.web.services import ApiServices
+
+if TYPE_CHECKING:
+    from amdsync.amd.errors import AmdError
 
 API_TITLE = "amdsync"
 API_VERSION = "0.1.0"
 MAX_BODY_BYTES = 64 * 1024
-ROUTES_BY_KEY = {f"{r.method} {r.full_path}": r for r in API_ROUTES}
 
 ServicesFactory = Callable[[], ApiServices]
 
 
 class ApiResolver(APIGatewayHttpResolver):
-    """Powertools' HttpApi resolver with a gate that answers before request validation."""
+    """Powertools' HttpApi resolver with a gate that answers before request validation, and
+    route groups included on their first request (web/route_groups.py)."""
 
     def __init__(self, gate: Callable[[Mapping[str, Any]], Problem | None] | None) -> None:
         super().__init__(enable_validation=True)
         self._gate = gate
+        self.groups = RouteGroups(self)
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         problem = self._gate(event) if self._gate is not None else None
         if problem is not None:
             return _problem_result(problem)
+        self.groups.load_for(str(event.get("routeKey", "")))
         return super().resolve(event, context)
 
 
@@ -91,9 +83,6 @@ def create_resolver(
     def openapi() -> Response[dict[str, Any]]:
         return Response(200, "application/json", openapi_document(app))
 
-    modules = (api_records, api_sync, api_admin, api_console, api_failed, api_audit)
-    for module in (*modules, api_ui, api_webhooks):
-        app.include_router(module.router)
     if services is not None:
         app.use(middlewares=[_context_middleware(services, role_claim)])
         if idempotency is not None:
@@ -155,13 +144,29 @@ def _problem(exc: Exception) -> Response[Any]:
     return _to_problem(exc).response()
 
 
-def _to_problem(exc: Exception) -> Problem:  # noqa: PLR0911 - one branch per failure family
+def _to_problem(exc: Exception) -> Problem:
     if isinstance(exc, Problem):
         return exc
     if isinstance(exc, RequestValidationError):
         return validation_problem(list(exc.errors()))
     if isinstance(exc, ValidationError):
         return validation_problem([dict(e) for e in exc.errors()])
+    problem = _domain_problem(exc)
+    if problem is not None:
+        return problem
+    logger.exception("unhandled error", extra={"error_type": type(exc).__name__})
+    return Problem(500, "INTERNAL", "Something went wrong on our side; it has been logged.")
+
+
+def _domain_problem(exc: Exception) -> Problem | None:  # noqa: PLR0911 - one branch per family
+    # Imported here, not at the top: only the route groups raise these, and a cold start
+    # should not load the domain and AMD modules for routes it may never serve (a route that
+    # raised one has imported it already, so this costs nothing then).
+    from amdsync.amd.errors import AmdError  # noqa: PLC0415
+    from amdsync.domain.concurrency import StaleWriteError, VersionReusedError  # noqa: PLC0415
+    from amdsync.domain.errors import DomainError, IllegalTransitionError  # noqa: PLC0415
+    from amdsync.sync.intake import NotRegistered  # noqa: PLC0415
+
     if isinstance(exc, IllegalTransitionError):
         return Problem(409, exc.code.value, exc.message)
     if isinstance(exc, NotRegistered):
@@ -178,11 +183,12 @@ def _to_problem(exc: Exception) -> Problem:  # noqa: PLR0911 - one branch per fa
         return Problem(422, exc.code.value, exc.message)
     if isinstance(exc, AmdError):
         return _amd_problem(exc)
-    logger.exception("unhandled error", extra={"error_type": type(exc).__name__})
-    return Problem(500, "INTERNAL", "Something went wrong on our side; it has been logged.")
+    return None
 
 
 def _amd_problem(exc: AmdError) -> Problem:
+    from amdsync.amd.errors import Family, RateLimited  # noqa: PLC0415 (see _domain_problem)
+
     if isinstance(exc, RateLimited):
         return Problem(
             503,
@@ -198,18 +204,9 @@ def _amd_problem(exc: AmdError) -> Problem:
 
 
 def _register_error_handlers(app: APIGatewayHttpResolver) -> None:
-    for kind in (
-        Problem,
-        RequestValidationError,
-        ValidationError,
-        DomainError,
-        NotRegistered,
-        StaleWriteError,
-        VersionReusedError,
-        AmdError,
-        Exception,
-    ):
-        app.exception_handler(kind)(_problem)
+    # One handler for every exception (Powertools looks handlers up along the exception's
+    # MRO): _to_problem sorts them into families, importing the domain ones only when raised.
+    app.exception_handler(Exception)(_problem)
 
     @app.not_found
     def not_found(_: Exception) -> Response[Any]:
@@ -218,6 +215,8 @@ def _register_error_handlers(app: APIGatewayHttpResolver) -> None:
 
 def openapi_document(app: APIGatewayHttpResolver) -> dict[str, Any]:
     """The OpenAPI document generated from the routes (committed as docs/openapi.json)."""
+    if isinstance(app, ApiResolver):
+        app.groups.load_all()  # it describes every route, loaded or not yet
     schema = app.get_openapi_json_schema(title=API_TITLE, version=API_VERSION)
     document: dict[str, Any] = json.loads(schema)
     return with_security(with_problem_responses(document))

@@ -2,7 +2,7 @@
 
 `template.yaml` declares one HttpApi event per entry and a test keeps the two identical, so a
 route cannot be added, renamed or dropped in one place only. The resolver (functions/api) and the
-role matrix test read this table too.
+role matrix test read this table too; the resolver loads a route's group (its module) from it.
 """
 
 from dataclasses import dataclass
@@ -32,6 +32,9 @@ class RouteSpec:
     path: str  # relative to BASE_PATH, with {param} placeholders as API Gateway writes them
     roles: frozenset[Role] | None  # None = public (no token needed)
     documented: bool = True  # False: kept out of the OpenAPI document (the UI's HTML/assets)
+    # The amdsync.web module whose router serves the route, imported on the route's first
+    # request (a cold start loads no route group it does not need); None = the resolver's own.
+    group: str | None = None
 
     @property
     def full_path(self) -> str:
@@ -40,63 +43,71 @@ class RouteSpec:
 
 API_ROUTES: tuple[RouteSpec, ...] = (
     # From the seed plan (paths must exist exactly).
-    RouteSpec("GET", "/patients/{patientId}/sync-status", PROVIDER_PLUS),
-    RouteSpec("POST", "/patients/{patientId}/sync", BILLING_PLUS_OR_EHR),
-    RouteSpec("GET", "/patients/{patientId}/sync-logs", BILLING_PLUS),
-    RouteSpec("GET", "/appointments/{appointmentId}/sync-status", PROVIDER_PLUS),
-    RouteSpec("POST", "/appointments/{appointmentId}/sync", BILLING_PLUS_OR_EHR),
-    RouteSpec("POST", "/appointments/bulk-sync", BILLING_PLUS),
-    RouteSpec("GET", "/appointments/bulk-sync/{jobId}", BILLING_PLUS),
-    RouteSpec("POST", "/appointments/pull-updates", BILLING_PLUS),
-    RouteSpec("GET", "/appointments/pull-updates/{pullId}", BILLING_PLUS),
+    RouteSpec("GET", "/patients/{patientId}/sync-status", PROVIDER_PLUS, group="api_records"),
+    RouteSpec("POST", "/patients/{patientId}/sync", BILLING_PLUS_OR_EHR, group="api_records"),
+    RouteSpec("GET", "/patients/{patientId}/sync-logs", BILLING_PLUS, group="api_records"),
+    RouteSpec(
+        "GET", "/appointments/{appointmentId}/sync-status", PROVIDER_PLUS, group="api_records"
+    ),
+    RouteSpec(
+        "POST", "/appointments/{appointmentId}/sync", BILLING_PLUS_OR_EHR, group="api_records"
+    ),
+    RouteSpec("POST", "/appointments/bulk-sync", BILLING_PLUS, group="api_sync"),
+    RouteSpec("GET", "/appointments/bulk-sync/{jobId}", BILLING_PLUS, group="api_sync"),
+    RouteSpec("POST", "/appointments/pull-updates", BILLING_PLUS, group="api_sync"),
+    RouteSpec("GET", "/appointments/pull-updates/{pullId}", BILLING_PLUS, group="api_sync"),
     # Cancelling a running bulk job (SPEC §6: bulk sync "can be cancelled").
-    RouteSpec("POST", "/appointments/bulk-sync/{jobId}/cancel", BILLING_PLUS),
-    RouteSpec("GET", "/sync/dashboard", ADMIN_ONLY),
-    RouteSpec("GET", "/sync/logs", ADMIN_ONLY),
-    RouteSpec("GET", "/sync/stats", ADMIN_ONLY),
+    RouteSpec("POST", "/appointments/bulk-sync/{jobId}/cancel", BILLING_PLUS, group="api_sync"),
+    RouteSpec("GET", "/sync/dashboard", ADMIN_ONLY, group="api_admin"),
+    RouteSpec("GET", "/sync/logs", ADMIN_ONLY, group="api_admin"),
+    RouteSpec("GET", "/sync/stats", ADMIN_ONLY, group="api_admin"),
     # Needed for a stand-alone service.
-    RouteSpec("PUT", "/patients/{patientId}", EHR_ONLY),
-    RouteSpec("PUT", "/appointments/{appointmentId}", EHR_ONLY),
-    RouteSpec("POST", "/appointments/{appointmentId}/status", BILLING_PLUS_OR_EHR),
-    RouteSpec("GET", "/appointments", BILLING_PLUS),
-    RouteSpec("GET", "/visits/{visitId}", BILLING_PLUS),
-    RouteSpec("GET", "/changes", EHR_ONLY),
-    RouteSpec("GET", "/conflicts", ADMIN_ONLY),
-    RouteSpec("POST", "/conflicts/{conflictId}/resolve", ADMIN_ONLY),
-    RouteSpec("GET", "/settings", ADMIN_ONLY),
-    RouteSpec("PUT", "/settings", ADMIN_ONLY),
-    RouteSpec("PATCH", "/settings", ADMIN_ONLY),  # RFC 7396 merge patch (SPEC §9.1)
-    RouteSpec("POST", "/settings/test-connection", ADMIN_ONLY),
-    RouteSpec("GET", "/providers", BILLING_PLUS),
-    RouteSpec("GET", "/facilities", BILLING_PLUS),
-    RouteSpec("GET", "/mappings/{kind}", ADMIN_ONLY),
-    RouteSpec("PUT", "/mappings/{kind}/{ehrId}", ADMIN_ONLY),
+    RouteSpec("PUT", "/patients/{patientId}", EHR_ONLY, group="api_records"),
+    RouteSpec("PUT", "/appointments/{appointmentId}", EHR_ONLY, group="api_records"),
+    RouteSpec(
+        "POST", "/appointments/{appointmentId}/status", BILLING_PLUS_OR_EHR, group="api_records"
+    ),
+    RouteSpec("GET", "/appointments", BILLING_PLUS, group="api_sync"),
+    RouteSpec("GET", "/visits/{visitId}", BILLING_PLUS, group="api_sync"),
+    RouteSpec("GET", "/changes", EHR_ONLY, group="api_sync"),
+    RouteSpec("GET", "/conflicts", ADMIN_ONLY, group="api_admin"),
+    RouteSpec("POST", "/conflicts/{conflictId}/resolve", ADMIN_ONLY, group="api_admin"),
+    RouteSpec("GET", "/settings", ADMIN_ONLY, group="api_admin"),
+    RouteSpec("PUT", "/settings", ADMIN_ONLY, group="api_admin"),
+    RouteSpec(
+        "PATCH", "/settings", ADMIN_ONLY, group="api_admin"
+    ),  # RFC 7396 merge patch (SPEC §9.1)
+    RouteSpec("POST", "/settings/test-connection", ADMIN_ONLY, group="api_admin"),
+    RouteSpec("GET", "/providers", BILLING_PLUS, group="api_admin"),
+    RouteSpec("GET", "/facilities", BILLING_PLUS, group="api_admin"),
+    RouteSpec("GET", "/mappings/{kind}", ADMIN_ONLY, group="api_admin"),
+    RouteSpec("PUT", "/mappings/{kind}/{ehrId}", ADMIN_ONLY, group="api_admin"),
     RouteSpec("GET", "/health", None),
     RouteSpec("GET", "/openapi.json", None),
     # Operator features (SPEC §9.4): failed work and the audit trail.
-    RouteSpec("GET", "/audit", ADMIN_ONLY),
-    RouteSpec("GET", "/sync/failed", BILLING_PLUS),
-    RouteSpec("POST", "/sync/failed/{jobId}/retry", BILLING_PLUS),
-    RouteSpec("POST", "/sync/failed/retry-all", ADMIN_ONLY),
-    RouteSpec("DELETE", "/sync/failed/{jobId}", ADMIN_ONLY),
+    RouteSpec("GET", "/audit", ADMIN_ONLY, group="api_audit"),
+    RouteSpec("GET", "/sync/failed", BILLING_PLUS, group="api_failed"),
+    RouteSpec("POST", "/sync/failed/{jobId}/retry", BILLING_PLUS, group="api_failed"),
+    RouteSpec("POST", "/sync/failed/retry-all", ADMIN_ONLY, group="api_failed"),
+    RouteSpec("DELETE", "/sync/failed/{jobId}", ADMIN_ONLY, group="api_failed"),
     # What the admin UI's "Sync all patients" button calls (one request, not one per patient).
-    RouteSpec("POST", "/patients/sync-all", BILLING_PLUS),
+    RouteSpec("POST", "/patients/sync-all", BILLING_PLUS, group="api_ui"),
     # Signed webhooks (SPEC §9.4; web/api_webhooks.py).
-    RouteSpec("GET", "/webhooks", ADMIN_ONLY),
-    RouteSpec("PUT", "/webhooks/{webhookId}", ADMIN_ONLY),
-    RouteSpec("DELETE", "/webhooks/{webhookId}", ADMIN_ONLY),
-    RouteSpec("GET", "/webhooks/{webhookId}/deliveries", ADMIN_ONLY),
-    RouteSpec("POST", "/webhooks/{webhookId}/test", ADMIN_ONLY),
+    RouteSpec("GET", "/webhooks", ADMIN_ONLY, group="api_webhooks"),
+    RouteSpec("PUT", "/webhooks/{webhookId}", ADMIN_ONLY, group="api_webhooks"),
+    RouteSpec("DELETE", "/webhooks/{webhookId}", ADMIN_ONLY, group="api_webhooks"),
+    RouteSpec("GET", "/webhooks/{webhookId}/deliveries", ADMIN_ONLY, group="api_webhooks"),
+    RouteSpec("POST", "/webhooks/{webhookId}/test", ADMIN_ONLY, group="api_webhooks"),
     # The console's role-aware pages (web/api_console.py): who am I and where do I land, a
     # provider's day from our own records, the queue and its wait for billing staff.
-    RouteSpec("GET", "/me", PROVIDER_PLUS),
-    RouteSpec("GET", "/schedule", PROVIDER_PLUS),
-    RouteSpec("GET", "/sync/status", BILLING_PLUS),
+    RouteSpec("GET", "/me", PROVIDER_PLUS, group="api_console"),
+    RouteSpec("GET", "/schedule", PROVIDER_PLUS, group="api_console"),
+    RouteSpec("GET", "/sync/status", BILLING_PLUS, group="api_console"),
     # The admin UI and the embeddable widgets (web/api_ui.py): HTML shells and static assets
     # that hold no data; their script calls the routes above with the user's bearer token.
-    RouteSpec("GET", "/ui/{page}", None, documented=False),
-    RouteSpec("GET", "/ui/static/{file}", None, documented=False),
-    RouteSpec("GET", "/widgets/{name}", None, documented=False),
+    RouteSpec("GET", "/ui/{page}", None, documented=False, group="api_ui"),
+    RouteSpec("GET", "/ui/static/{file}", None, documented=False, group="api_ui"),
+    RouteSpec("GET", "/widgets/{name}", None, documented=False, group="api_ui"),
 )
 
 

@@ -16,49 +16,42 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlparse
-from zoneinfo import ZoneInfo
 
 import boto3
 
-from amdsync.amd.budget import Deadline, derive_budget
-from amdsync.amd.errors import AmdError
+from amdsync.amd.deadline import Deadline
 from amdsync.amd.ports import Clock, SystemClock
 from amdsync.config import AmdSettings, ConfigError, TableSettings
-from amdsync.domain.patients import PatientDemographics
 from amdsync.observability import METRICS_NAMESPACE
-from amdsync.store.admin import DynamoConflicts, DynamoMappings, DynamoSettings
-from amdsync.store.alarms import AlarmState, CloudWatchAlarms
-from amdsync.store.appointments import DynamoAppointments
-from amdsync.store.control import DynamoBulkJobs, DynamoLeases, DynamoWatermark
-from amdsync.store.failed_work import DynamoFailedWork
-from amdsync.store.feed import DynamoChangeFeed
-from amdsync.store.journal import DynamoAuditLog, DynamoAuditTrail, DynamoSyncLogs
-from amdsync.store.lookup_cache import DynamoLookupCache
-from amdsync.store.patients import DynamoPatients
-from amdsync.store.pulls import DynamoPullRequests, DynamoPullWindows
-from amdsync.store.queue import SqsJobQueue
-from amdsync.store.rate_buckets import DynamoRateBuckets
-from amdsync.store.token_cache import DynamoTokenCache
-from amdsync.store.webhooks import DynamoWebhooks, SqsWebhookQueue
-from amdsync.sync.context import SyncContext
-from amdsync.sync.metrics import MetricsSink
-from amdsync.sync.ports import ChangeFeed, ConflictStore, SyncLogs
-from amdsync.sync.pull_notice import BLOCKED_MESSAGE, BLOCKED_SUBJECT
-from amdsync.sync.webhook_emitters import ConflictsWithWebhooks, FeedWithWebhooks, LogsWithWebhooks
-from amdsync.sync.webhook_guard import UrlGuard
-from amdsync.sync.webhook_signing import HttpxSender
-from amdsync.sync.webhooks import WebhookDeliverer, WebhookPublisher, WebhookServices
-from amdsync.web.views import BudgetView, ConnectionInfo, ConnectionReport, LookupItem
 
 if TYPE_CHECKING:
-    # The AdvancedMD client is imported when first used (compose's `amd`), not at import:
-    # most API routes never call AMD, and the client's modules are a large part of a cold start.
+    # The adapters, use cases and the AdvancedMD client are imported where they are built, not
+    # at import: a cold start of the API builds none of them until a request needs them (most
+    # routes never call AMD), and their modules (pydantic models among them) are most of the
+    # import time a function would otherwise pay before its first request.
     from amdsync.amd.config import AmdCredentials
+    from amdsync.amd.errors import AmdError
     from amdsync.amd.service import AdvancedMD
     from amdsync.amd.tiers import LimitTable
+    from amdsync.domain.patients import PatientDemographics
+    from amdsync.store.alarms import AlarmState
+    from amdsync.store.failed_work import DynamoFailedWork
+    from amdsync.store.journal import DynamoAuditLog
+    from amdsync.store.queue import SqsJobQueue
     from amdsync.sync.amd_adapter import AdvancedMDAdapter, CountingMetrics
     from amdsync.sync.amd_patient_adapter import AdvancedMDPatients
-    from amdsync.sync.ports import AmdPatients, AmdScheduler, CallCounter
+    from amdsync.sync.context import SyncContext
+    from amdsync.sync.metrics import MetricsSink
+    from amdsync.sync.ports import (
+        AmdPatients,
+        AmdScheduler,
+        CallCounter,
+        ChangeFeed,
+        ConflictStore,
+        SyncLogs,
+    )
+    from amdsync.sync.webhooks import WebhookServices
+    from amdsync.web.views import BudgetView, ConnectionInfo, ConnectionReport, LookupItem
 
 DEFAULT_CONFIRM_METHOD = "1"
 
@@ -96,7 +89,7 @@ class PowertoolsMetrics:
         self._emit(name, "Milliseconds", value, dimensions)
 
     def _emit(self, name: str, unit: str, value: float, dimensions: dict[str, str]) -> None:
-        from aws_lambda_powertools.metrics import MetricUnit, single_metric  # noqa: PLC0415
+        from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
         self._metrics.add_metric(name=name, unit=MetricUnit(unit), value=value)
         if not dimensions:
@@ -131,7 +124,7 @@ class Services:
 
     @cached_property
     def credentials(self) -> AmdCredentials:
-        from amdsync.amd.config import load_credentials  # noqa: PLC0415 (lazy: see above)
+        from amdsync.amd.config import load_credentials
 
         credentials = load_credentials(self.settings.amd_secret_name)
         # The environment names the partner-login endpoint, and the domains the credentials may
@@ -175,15 +168,21 @@ class Services:
 
     @cached_property
     def counter(self) -> CountingMetrics:
-        from amdsync.sync.amd_adapter import CountingMetrics  # noqa: PLC0415
+        from amdsync.sync.amd_adapter import CountingMetrics
 
         return CountingMetrics(self.metrics)
 
     @cached_property
     def amd(self) -> AdvancedMD:
-        from amdsync.amd.client import ClientOptions  # noqa: PLC0415
-        from amdsync.amd.service import build_advancedmd  # noqa: PLC0415
-        from amdsync.amd.transport import Transport  # noqa: PLC0415
+        from zoneinfo import ZoneInfo
+
+        from amdsync.amd.budget import derive_budget
+        from amdsync.amd.client import ClientOptions
+        from amdsync.amd.service import build_advancedmd
+        from amdsync.amd.transport import Transport
+        from amdsync.store.lookup_cache import DynamoLookupCache
+        from amdsync.store.rate_buckets import DynamoRateBuckets
+        from amdsync.store.token_cache import DynamoTokenCache
 
         zone = ZoneInfo(self.settings.practice_timezone)
         budget = derive_budget(self.settings.function_timeout_seconds)
@@ -209,6 +208,8 @@ class Services:
 
     @cached_property
     def queue(self) -> SqsJobQueue:
+        from amdsync.store.queue import SqsJobQueue
+
         return SqsJobQueue(
             self._sqs, self.settings.sync_queue_url, self.settings.background_queue_url
         )
@@ -219,23 +220,31 @@ class Services:
 
     def dead_letters(self) -> DynamoFailedWork:
         """Where the worker keeps jobs it gave up on (listed at GET /sync/failed)."""
+        from amdsync.store.failed_work import DynamoFailedWork
+
         return DynamoFailedWork(self._table(self.settings.sync_table), self.practice, self.clock)
 
     def failed_work(self) -> DynamoFailedWork:
         return self.dead_letters()
 
     def audit_log(self) -> DynamoAuditLog:
+        from amdsync.store.journal import DynamoAuditLog
+
         return DynamoAuditLog(self._table(self.settings.audit_table), self.practice)
 
     def notify_pull_blocked(self) -> None:
         """The mass-change guard stopped a pull: the same notice whether the schedule (pull
         function) or the pull button (worker) ran it."""
+        from amdsync.sync.pull_notice import BLOCKED_MESSAGE, BLOCKED_SUBJECT
+
         if not self.settings.alarm_topic_arn:
             raise ConfigError(f"{type(self.settings).__name__}: ALARM_TOPIC_ARN (missing)")
         self.notify(self.settings.alarm_topic_arn, BLOCKED_SUBJECT, BLOCKED_MESSAGE)
 
     def alarm_states(self) -> list[AlarmState]:
         """The current state of each of the stack's alarms (ALARM_NAMES)."""
+        from amdsync.store.alarms import CloudWatchAlarms
+
         names = [n.strip() for n in self.settings.alarm_names.split(",")]
         return CloudWatchAlarms(boto3.client("cloudwatch"), names).states()
 
@@ -243,6 +252,17 @@ class Services:
         return self._dynamodb.Table(name)
 
     def context(self) -> SyncContext:
+        from zoneinfo import ZoneInfo
+
+        from amdsync.store.admin import DynamoConflicts, DynamoMappings, DynamoSettings
+        from amdsync.store.appointments import DynamoAppointments
+        from amdsync.store.control import DynamoBulkJobs, DynamoLeases, DynamoWatermark
+        from amdsync.store.feed import DynamoChangeFeed
+        from amdsync.store.journal import DynamoAuditTrail, DynamoSyncLogs
+        from amdsync.store.patients import DynamoPatients
+        from amdsync.store.pulls import DynamoPullRequests, DynamoPullWindows
+        from amdsync.sync.context import SyncContext
+
         practice = self.practice
         state = self._table(self.settings.sync_table)
         control = self._table(self.settings.control_table)
@@ -280,14 +300,14 @@ class Services:
 
     @cached_property
     def amd_adapter(self) -> AdvancedMDAdapter:
-        from amdsync.sync.amd_adapter import AdvancedMDAdapter  # noqa: PLC0415
+        from amdsync.sync.amd_adapter import AdvancedMDAdapter
 
         confirm = os.environ.get("AMD_CONFIRM_METHOD_ID", DEFAULT_CONFIRM_METHOD)
         return AdvancedMDAdapter(self.amd, self.counter, confirm)
 
     @cached_property
     def amd_patients(self) -> AdvancedMDPatients:
-        from amdsync.sync.amd_patient_adapter import AdvancedMDPatients  # noqa: PLC0415
+        from amdsync.sync.amd_patient_adapter import AdvancedMDPatients
 
         return AdvancedMDPatients(self.amd)
 
@@ -298,6 +318,14 @@ class Services:
         self, feed: ChangeFeed, logs: SyncLogs, conflicts: ConflictStore
     ) -> tuple[ChangeFeed, SyncLogs, ConflictStore]:
         """The stores whose writes raise webhook events, when a webhook queue is configured."""
+        from amdsync.store.webhooks import DynamoWebhooks, SqsWebhookQueue
+        from amdsync.sync.webhook_emitters import (
+            ConflictsWithWebhooks,
+            FeedWithWebhooks,
+            LogsWithWebhooks,
+        )
+        from amdsync.sync.webhooks import WebhookPublisher
+
         queue_url = self.settings.webhook_queue_url
         if not queue_url:
             return feed, logs, conflicts
@@ -321,6 +349,8 @@ class AmdAdminService:
         self._services = services
 
     def lookup(self, kind: str) -> list[LookupItem]:
+        from amdsync.web.views import LookupItem
+
         lookups = self._services.amd.lookups
         if kind == "providers":
             setup = lookups.scheduler_setup()
@@ -343,6 +373,9 @@ class AmdAdminService:
         return [LookupItem(amd_id=r.id, name=r.name) for r in lookups.reasons()]
 
     def test_connection(self) -> ConnectionReport:
+        from amdsync.amd.errors import AmdError
+        from amdsync.web.views import ConnectionReport
+
         try:
             report = self._services.amd.test_connection()
         except AmdError as exc:
@@ -359,12 +392,16 @@ class AmdAdminService:
         )
 
     def budgets(self) -> list[BudgetView]:
+        from amdsync.web.views import BudgetView
+
         return [
             BudgetView(budget=b.budget.value, limit=b.limit, used=b.used, peak=b.peak)
             for b in self._services.amd.client.limiter.snapshot()
         ]
 
     def connection_info(self) -> ConnectionInfo:
+        from amdsync.web.views import ConnectionInfo
+
         credentials = self._services.credentials
         return ConnectionInfo(
             office_key=credentials.masked_office_key,
@@ -392,6 +429,11 @@ def webhook_services(
     settings: TableSettings, dynamodb: Any, clock: Clock, metrics: MetricsSink
 ) -> WebhookServices:
     """Subscriptions, guard and sender, for the API (CRUD, test ping) and the delivery function."""
+    from amdsync.store.webhooks import DynamoWebhooks
+    from amdsync.sync.webhook_guard import UrlGuard
+    from amdsync.sync.webhook_signing import HttpxSender
+    from amdsync.sync.webhooks import WebhookDeliverer, WebhookServices
+
     store = DynamoWebhooks(dynamodb.Table(settings.sync_table), settings.practice_id)
     guard = UrlGuard.from_setting(settings.insecure_webhook_hosts)
     deliverer = WebhookDeliverer(store, HttpxSender(), guard, clock, metrics)

@@ -12,12 +12,13 @@ moment later, in a fresh invocation) when the worst case of that call no longer 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from amdsync.amd.errors import RateLimited
+from amdsync.amd.deadline import Deadline, OutOfTime
 from amdsync.amd.retry import RetryPolicy
 from amdsync.amd.transport import Timeouts
+
+__all__ = ["CallBudget", "Deadline", "OutOfTime", "derive_budget", "worst_case_seconds"]
 
 DEFAULT_ATTEMPTS = RetryPolicy().max_attempts
 DEFAULT_TIMEOUTS = Timeouts()
@@ -29,7 +30,6 @@ MIN_READ_SECONDS = 8.0
 # Connecting, sending a small body and waiting for a pooled connection take well under these;
 # what is left goes to the read (AMD's own work).
 CONNECT_CAP, WRITE_CAP, POOL_CAP = 3.0, 5.0, 2.0
-OUT_OF_TIME_RETRY_SECONDS = 1.0
 
 
 def worst_case_seconds(timeouts: Timeouts, retry: RetryPolicy) -> float:
@@ -77,33 +77,3 @@ def derive_budget(function_timeout_seconds: float | None) -> CallBudget:
             )
             return CallBudget(timeouts, retry, margin)
     raise AssertionError("unreachable: one attempt always fits")  # pragma: no cover
-
-
-class OutOfTime(RateLimited):
-    """Not enough of this invocation left for the AMD write's worst case: nothing was sent.
-    A RateLimited, so the worker defers the job (no attempt counted) like any budget wait."""
-
-    meaning = "Not enough time left in this invocation to start the AdvancedMD write"
-
-    def __init__(self) -> None:
-        super().__init__(OUT_OF_TIME_RETRY_SECONDS)
-
-
-class Deadline:
-    """How long the current invocation has left, as the handler said (None: unknown, e.g. the
-    CLI). One per process; each invocation sets it before any work."""
-
-    def __init__(self) -> None:
-        self._remaining: Callable[[], float] | None = None
-
-    def start(self, remaining_seconds: Callable[[], float] | None) -> None:
-        self._remaining = remaining_seconds
-
-    def remaining(self) -> float | None:
-        return None if self._remaining is None else self._remaining()
-
-    def check_write(self, needs_seconds: float) -> None:
-        """Raise OutOfTime unless `needs_seconds` still fit (a write must never be cut off)."""
-        left = self.remaining()
-        if left is not None and left < needs_seconds:
-            raise OutOfTime()

@@ -25,16 +25,16 @@ from amdsync.web.idempotency import PersistenceFactory, idempotency_middleware
 from amdsync.web.problems import Problem, validation_problem
 from amdsync.web.route_groups import ROUTES_BY_KEY, RouteGroups
 from amdsync.web.routes import API_ROUTES, BASE_PATH
-from amdsync.web.services import ApiServices
 
 if TYPE_CHECKING:
     from amdsync.amd.errors import AmdError
+    from amdsync.web.services import ApiServices
 
 API_TITLE = "amdsync"
 API_VERSION = "0.1.0"
 MAX_BODY_BYTES = 64 * 1024
 
-ServicesFactory = Callable[[], ApiServices]
+ServicesFactory = Callable[[], "ApiServices"]
 
 
 class ApiResolver(APIGatewayHttpResolver):

@@ -71,7 +71,11 @@ def test_functions_exist_with_python311_on_the_shared_layer(template: dict[str, 
     assert glob["Layers"] == [{"Ref": "CommonLayer"}]
     layer = template["Resources"]["CommonLayer"]
     assert layer["Properties"]["ContentUri"].rstrip("/") == "layers/common"
-    assert layer["Metadata"]["BuildMethod"] == "python3.11"
+    # Built by layers/common/Makefile (requirements + amdsync + bytecode), for arm64.
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
+    makefile = (REPO / "layers" / "common" / "Makefile").read_text()
+    assert "\nbuild-CommonLayer:" in makefile
+    assert "--invalidation-mode unchecked-hash" in makefile
 
 
 @pytest.mark.parametrize("table", TABLES)

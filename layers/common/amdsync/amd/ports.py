@@ -9,10 +9,11 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from amdsync.domain.pacing import ClockOffset, PaceState
-from amdsync.domain.token_keys import TokenOwner
+if TYPE_CHECKING:  # annotations only: every function imports this module at cold start
+    from amdsync.domain.pacing import ClockOffset, PaceState
+    from amdsync.domain.token_keys import TokenOwner
 
 
 class Clock(Protocol):

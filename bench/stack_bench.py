@@ -340,31 +340,27 @@ def _fresh(args: list[str], cwd: Path | None, env: dict[str, str]) -> float:
 
 
 def layer_size() -> dict[str, Any]:
-    """The CommonLayer as `sam build` makes it when present; otherwise the layer's requirements
-    pip-installed for arm64/CPython 3.11 (manylinux wheels) plus the amdsync package."""
+    """The CommonLayer as `sam build` makes it when present; otherwise built the same way by
+    its Makefile (arm64/CPython 3.11 wheels, amdsync, bytecode) into a scratch directory."""
     built = ROOT / ".aws-sam" / "build" / "CommonLayer"
     if built.is_dir():
         return {"source": str(built.relative_to(ROOT)), "bytes": _du(built)}
     target = Path(tempfile.mkdtemp(prefix="amdsync-layer-"))
     try:
-        python = target / "python"
         done = subprocess.run(
-            [
-                sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                "--platform", "manylinux2014_aarch64", "--implementation", "cp",
-                "--python-version", "3.11", "--only-binary=:all:", "--target", str(python),
-                "-r", str(ROOT / "layers" / "common" / "requirements.txt"),
-            ],
-            capture_output=True, text=True, timeout=300, check=False,
+            ["make", "-s", "-C", str(ROOT / "layers" / "common"), "build-CommonLayer"],
+            env={**os.environ, "ARTIFACTS_DIR": str(target), "LAYER_PYTHON": sys.executable},
+            capture_output=True, text=True, timeout=600, check=False,
         )  # fmt: skip
         if done.returncode != 0:
-            return {"source": "pip install (arm64) failed", "error": done.stderr[-400:]}
-        shutil.copytree(ROOT / "layers" / "common" / "amdsync", python / "amdsync")
+            return {"source": "layers/common/Makefile failed", "error": done.stderr[-400:]}
+        python = target / "python"
         zipped = shutil.make_archive(str(target / "layer"), "zip", target, "python")
+        pyc = sum(p.stat().st_size for p in python.rglob("*.pyc"))
         return {
-            "source": "pip install -r layers/common/requirements.txt "
-            "--platform manylinux2014_aarch64 --python-version 3.11 + amdsync",
+            "source": "make -C layers/common build-CommonLayer (arm64 wheels + amdsync + .pyc)",
             "bytes": _du(python),
+            "pyc_bytes": pyc,
             "zip_bytes": Path(zipped).stat().st_size,
         }
     finally:

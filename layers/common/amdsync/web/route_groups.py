@@ -31,6 +31,10 @@ class RouteGroups:
         self._loaded: set[str] = set()
         self._lock = threading.Lock()
 
+    @property
+    def loaded(self) -> frozenset[str]:
+        return frozenset(self._loaded)
+
     def load_for(self, route_key: str) -> None:
         """The group serving the route API Gateway matched; every group for a key we do not
         know (only possible without the gate, which refuses unknown routes first)."""

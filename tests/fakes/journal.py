@@ -15,6 +15,7 @@ class FakeChangeFeed:
     def __init__(self) -> None:
         self.entries: list[PublishedChange] = []
         self.faults = FaultPlan()
+        self.published_once: dict[str, set[str]] = {}
 
     def append(self, entries: list[ChangeFeedEntry]) -> list[PublishedChange]:
         self.faults.before("append")
@@ -23,6 +24,16 @@ class FakeChangeFeed:
             for i, e in enumerate(entries)
         ]
         self.entries.extend(published)
+        return published
+
+    def append_once(
+        self, scope: str, sources: dict[str, list[ChangeFeedEntry]]
+    ) -> list[PublishedChange]:
+        """Like the DynamoDB feed: a source's entries once per scope, however often replayed."""
+        done = self.published_once.setdefault(scope, set())
+        entries = [e for key, batch in sources.items() if key not in done for e in batch]
+        published = self.append(entries) if entries else []
+        done.update(k for k, v in sources.items() if v)
         return published
 
     def read(self, after: int, limit: int) -> list[PublishedChange]:

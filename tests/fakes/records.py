@@ -66,6 +66,22 @@ class FakeAppointments(VersionedStore[AppointmentSyncRecord]):
     def save(self, record: AppointmentSyncRecord, expected_version: int | None) -> int:
         return self._save(record.appointment_id, record, expected_version)
 
+    def get_many(self, appointment_ids: list[str]) -> dict[str, Versioned[AppointmentSyncRecord]]:
+        found = {a: self.get(a) for a in appointment_ids}
+        return {a: v for a, v in found.items() if v is not None}
+
+    def save_each(
+        self, saves: list[tuple[AppointmentSyncRecord, int]]
+    ) -> tuple[dict[str, int], list[str]]:
+        versions: dict[str, int] = {}
+        stale: list[str] = []
+        for record, expected in saves:
+            try:
+                versions[record.appointment_id] = self.save(record, expected)
+            except StaleWriteError:
+                stale.append(record.appointment_id)
+        return versions, stale
+
     def list_between(self, start_from: str, start_to: str) -> list[AppointmentSyncRecord]:
         return [r for r in self._records() if start_from <= r.start < start_to]
 
@@ -117,6 +133,13 @@ class FakeAppointments(VersionedStore[AppointmentSyncRecord]):
 
     def owner_of_visit(self, visit_id: str) -> str | None:
         return self.visit_owners.get(visit_id)
+
+    def owners_of_visits(self, visit_ids: list[str]) -> dict[str, str]:
+        return {v: self.visit_owners[v] for v in visit_ids if v in self.visit_owners}
+
+    def record_new_unlinked(self, unlinked: list[UnlinkedAmdAppointment]) -> None:
+        for visit in unlinked:
+            self.record_unlinked(visit)
 
     def record_unlinked(self, unlinked: UnlinkedAmdAppointment) -> None:
         self.faults.before("record_unlinked")

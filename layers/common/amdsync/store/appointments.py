@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from amdsync.domain.aggregates import record_keys
 from amdsync.domain.appointments import AppointmentSyncRecord
-from amdsync.domain.concurrency import Versioned
+from amdsync.domain.concurrency import StaleWriteError, Versioned
 from amdsync.domain.errors import SyncErrorCode
 from amdsync.domain.review import BookingInFlight, UnlinkedAmdAppointment
 from amdsync.store import keys
@@ -51,9 +51,42 @@ class DynamoAppointments:
             return None
         return _versioned(item)
 
+    def get_many(self, appointment_ids: list[str]) -> dict[str, Versioned[AppointmentSyncRecord]]:
+        """The records that exist among these ids: consistent batched reads (BatchGetItem)."""
+        keyed = {keys.appointment(self._practice, a): a for a in appointment_ids}
+        items = self._batch_get([{"pk": pk, "sk": keys.RECORD} for pk in keyed], None)
+        return {keyed[str(i["pk"])]: _versioned(i) for i in items}
+
     def save(self, record: AppointmentSyncRecord, expected_version: int | None) -> int:
         """Conditional on `expected_version` (None = create); raises StaleWriteError. Moves
         the dashboard counters from the replaced record to this one."""
+        version, moved = self._put(record, expected_version)
+        self._counters.move(*moved)
+        return version
+
+    def save_each(
+        self, saves: list[tuple[AppointmentSyncRecord, int]]
+    ) -> tuple[dict[str, int], list[str]]:
+        """Many saves (the pull's piece): each put stays conditional on its version — the guard
+        against a concurrent EHR write, which a BatchWriteItem could not carry — but the
+        dashboard counters move once for all of them. Returns (new versions by id, stale ids)."""
+        versions: dict[str, int] = {}
+        stale: list[str] = []
+        moves: list[tuple[set[str] | None, set[str], str | None]] = []
+        for record, expected in saves:
+            try:
+                version, moved = self._put(record, expected)
+            except StaleWriteError:
+                stale.append(record.appointment_id)
+                continue
+            versions[record.appointment_id] = version
+            moves.append(moved)
+        self._counters.move_all(moves)
+        return versions, stale
+
+    def _put(
+        self, record: AppointmentSyncRecord, expected_version: int | None
+    ) -> tuple[int, tuple[set[str] | None, set[str], str | None]]:
         data = record.model_dump(mode="json")
         item: dict[str, Any] = {
             "pk": keys.appointment(self._practice, record.appointment_id),
@@ -68,8 +101,7 @@ class DynamoAppointments:
             item["gsi2pk"] = keys.waiting_on_patient(self._practice, record.patient_id)
             item["gsi2sk"] = record.appointment_id
         version, old = put_versioned_old(self._table, item, expected_version)
-        self._counters.move(_card_keys(old), _card_keys(item) or set(), data.get("lastSyncedToAMD"))
-        return version
+        return version, (_card_keys(old), _card_keys(item) or set(), data.get("lastSyncedToAMD"))
 
     def waiting_on_patient(self, patient_id: str) -> list[AppointmentSyncRecord]:
         """Appointments whose sync waits for this patient to reach AMD (a query, no scan)."""
@@ -138,6 +170,15 @@ class DynamoAppointments:
         self._table.delete_item(Key={"pk": keys.unlinked(self._practice), "sk": visit_id})
         return appointment_id
 
+    def owners_of_visits(self, visit_ids: list[str]) -> dict[str, str]:
+        """Owners of these visit ids (those claimed): batched consistent reads."""
+        items = self._batch_get(
+            [{"pk": keys.visit_owner(self._practice, v), "sk": "OWNER"} for v in set(visit_ids)],
+            None,
+        )
+        prefix = keys.visit_owner(self._practice, "")
+        return {str(i["pk"])[len(prefix) :]: str(i["appointmentId"]) for i in items}
+
     def owner_of_visit(self, visit_id: str) -> str | None:
         key = {"pk": keys.visit_owner(self._practice, visit_id), "sk": "OWNER"}
         item = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
@@ -160,23 +201,46 @@ class DynamoAppointments:
             },
         )
 
+    def record_new_unlinked(self, unlinked: list[UnlinkedAmdAppointment]) -> None:
+        """Visits not yet on the review list (the caller read `unlinked_among`), in batches:
+        plain puts, `firstSeen` being this sighting. A put may only race a claim's delete of the
+        same item, exactly as `record_unlinked`'s upsert does (the pull holds its lease)."""
+        with self._table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
+            for visit in unlinked:
+                data = visit.model_dump(mode="json")
+                batch.put_item(
+                    Item={
+                        "pk": keys.unlinked(self._practice),
+                        "sk": visit.advanced_md_visit_id,
+                        "data": to_dynamo(data),
+                        "firstSeen": data["firstSeen"],
+                        "expiresAt": _unlinked_expiry(visit),
+                    }
+                )
+
     def unlinked_among(self, visit_ids: list[str]) -> set[str]:
         """Which of these visit ids are already on the review list (batched gets, no query of
         the whole list)."""
-        found: set[str] = set()
         pk = keys.unlinked(self._practice)
-        unique = sorted(set(visit_ids))
+        items = self._batch_get([{"pk": pk, "sk": v} for v in sorted(set(visit_ids))], "sk")
+        return {str(i["sk"]) for i in items}
+
+    def _batch_get(self, wanted: list[dict[str, str]], projection: str | None) -> list[Any]:
+        """BatchGetItem in pages of BATCH_GET keys, consistent, retrying unprocessed keys."""
+        found: list[Any] = []
         client = self._table.meta.client
-        for start in range(0, len(unique), BATCH_GET):
+        for start in range(0, len(wanted), BATCH_GET):
             request: dict[str, Any] = {
                 self._table.name: {
-                    "Keys": [{"pk": pk, "sk": v} for v in unique[start : start + BATCH_GET]],
-                    "ProjectionExpression": "sk",
+                    "Keys": wanted[start : start + BATCH_GET],
+                    "ConsistentRead": True,
                 }
             }
+            if projection:
+                request[self._table.name]["ProjectionExpression"] = projection
             while request:
                 reply = client.batch_get_item(RequestItems=request)
-                found |= {str(i["sk"]) for i in reply["Responses"].get(self._table.name, [])}
+                found.extend(reply["Responses"].get(self._table.name, []))
                 request = reply.get("UnprocessedKeys") or {}
         return found
 

@@ -97,6 +97,17 @@ class RecordCounters:
         if synced_at:
             self._latest(synced_at)
 
+    def move_all(self, moves: list[tuple[set[str] | None, set[str], str | None]]) -> None:
+        """Many `move`s as one ADD and at most one newest-sync update."""
+        total: dict[str, int] = {}
+        for old, new, _ in moves:
+            for name, value in record_delta(old or set(), new).items():
+                total[name] = total.get(name, 0) + value
+        add_counts(self._table, self._key, total)
+        synced = [at for _, _, at in moves if at]
+        if synced:
+            self._latest(max(synced))
+
     def _latest(self, synced_at: str) -> None:
         """Keep the newest sync time (ISO UTC strings compare as times)."""
         try:

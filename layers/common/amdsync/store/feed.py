@@ -4,10 +4,17 @@ Each append reads the feed head, then in one transaction moves the head from n t
 writes entries n+1..n+k. A concurrent appender fails the head condition and retries, so
 sequence numbers have no gaps and an entry is never visible after a later one — a reader that
 advanced its cursor past n can never miss an entry numbered n or below.
+
+`append_once` (the pull) publishes many sources' entries (one AMD visit each) in as few
+transactions as fit, each also writing a marker naming the sources it published, under the
+caller's scope (a pull window's piece). A replayed piece reads its scope's markers first and
+publishes only the sources not yet named, so a crash between publishing and saving never
+publishes a change twice; markers expire with the pull window.
 """
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Key
@@ -24,6 +31,9 @@ HEAD = "HEAD"
 MAX_ATTEMPTS = 20
 # DynamoDB transactions take at most 100 items; one is the head.
 MAX_BATCH = 99
+# append_once: the head and the marker.
+MAX_ONCE_ENTRIES = 98
+ONCE_TTL_SECONDS = 2 * 24 * 3600
 
 
 def _sort_key(sequence: int) -> str:
@@ -87,6 +97,64 @@ class DynamoChangeFeed:
             puts.append({"Put": {"TableName": table, "Item": to_dynamo(item)}})
         return puts
 
+    def append_once(
+        self, scope: str, sources: dict[str, list[ChangeFeedEntry]]
+    ) -> list[PublishedChange]:
+        """Each source's entries exactly once per `scope`, however often this is replayed."""
+        published: list[PublishedChange] = []
+        done, parts = self._markers(scope)
+        for _ in range(MAX_ATTEMPTS + len(sources)):
+            pending = {k: v for k, v in sources.items() if v and k not in done}
+            if not pending:
+                return published
+            pack = _first_pack(pending)
+            entries = [e for key in pack for e in pending[key]]
+            head = self.head()
+            batch = [
+                PublishedChange.model_validate({**e.model_dump(), "sequence": head + i + 1})
+                for i, e in enumerate(entries)
+            ]
+            marker = self._marker(scope, parts, pack)
+            try:
+                self._client.transact_write_items(
+                    TransactItems=[*self._transaction(head, batch), marker]
+                )
+            except ClientError as exc:
+                if not _lost_race(exc):
+                    raise
+                # Another appender moved the head, or another run wrote this marker: re-read.
+                done, parts = self._markers(scope)
+                continue
+            published.extend(batch)
+            done |= set(pack)
+            parts += 1
+        raise RuntimeError("change feed append kept losing the race for the head")
+
+    def _markers(self, scope: str) -> tuple[set[str], int]:
+        """(sources already published under `scope`, how many markers it has)."""
+        condition = Key("pk").eq(self._once_pk()) & Key("sk").begins_with(f"{scope}#")
+        items = self._table.query(KeyConditionExpression=condition, ConsistentRead=True)["Items"]
+        done = {str(source) for item in items for source in _strings(item.get("sources"))}
+        return done, len(items)
+
+    def _marker(self, scope: str, index: int, sources: list[str]) -> Any:
+        item = {
+            "pk": self._once_pk(),
+            "sk": f"{scope}#{index:04d}",
+            "sources": sources,
+            "expiresAt": int(time.time()) + ONCE_TTL_SECONDS,
+        }
+        return {
+            "Put": {
+                "TableName": self._table.name,
+                "Item": to_dynamo(item),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
+    def _once_pk(self) -> str:
+        return f"{keys.feed(self._practice)}#ONCE"
+
     def read(self, after: int, limit: int) -> list[PublishedChange]:
         """Up to `limit` entries with sequence > `after`, oldest first."""
         condition = Key("pk").eq(keys.feed(self._practice)) & Key("sk").between(
@@ -94,6 +162,23 @@ class DynamoChangeFeed:
         )
         page = self._table.query(KeyConditionExpression=condition, Limit=limit)
         return [PublishedChange.model_validate(from_dynamo(i["data"])) for i in page["Items"]]
+
+
+def _strings(value: object) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _first_pack(pending: dict[str, list[ChangeFeedEntry]]) -> list[str]:
+    """The first sources (in order) whose entries fit one transaction; a source's entries are
+    never split across two."""
+    pack: list[str] = []
+    size = 0
+    for key, entries in pending.items():
+        if pack and size + len(entries) > MAX_ONCE_ENTRIES:
+            break
+        pack.append(key)
+        size += len(entries)
+    return pack
 
 
 def _lost_race(exc: ClientError) -> bool:

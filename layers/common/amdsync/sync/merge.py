@@ -13,6 +13,7 @@ from amdsync.domain.appointments import AppointmentSyncRecord, SnapshotValue
 from amdsync.domain.conflicts import MergePlan, plan_merge
 from amdsync.domain.feed import ChangeFeedEntry, ChangeKind
 from amdsync.domain.review import ConflictingField, ConflictRecord
+from amdsync.domain.settings import Settings
 from amdsync.sync.amd_view import base_in_zone
 from amdsync.sync.context import SyncContext
 
@@ -54,10 +55,12 @@ def merge_with_amd(
     amd_values: dict[str, SnapshotValue],
     *,
     pushing: bool = True,
+    settings: Settings | None = None,
 ) -> MergeOutcome:
     """`pushing=False` (the pull) leaves EHR-side changes out of the new base: they have not
-    reached AMD yet, and the push that will carry them must still see them as changes."""
-    settings = ctx.settings.get().value
+    reached AMD yet, and the push that will carry them must still see them as changes.
+    `settings`: read once by a caller merging many records (the pull), else read here."""
+    settings = settings or ctx.settings.get().value
     base, unseen = own_writes(record, amd_values)
     ehr_values = record.snapshot()
     plan = plan_merge(base, ehr_values, amd_values, settings.conflict_policy)

@@ -33,7 +33,8 @@ def follow_moves(ctx: SyncContext, visits: list[AmdAppointment]) -> list[AmdAppo
     moved = [v for v in visits if v.status_code == ApptStatus.MOVED]
     if not moved:
         return visits
-    owners = {v.visit_id: ctx.appointments.owner_of_visit(v.visit_id) for v in visits}
+    claimed = ctx.appointments.owners_of_visits([v.visit_id for v in visits])
+    owners = {v.visit_id: claimed.get(v.visit_id) for v in visits}
     followed: set[str] = set()
     for old in moved:
         owner = owners[old.visit_id]

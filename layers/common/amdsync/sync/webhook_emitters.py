@@ -62,7 +62,15 @@ def appointment_group(appointment_id: str | None, visit_id: str | None = None) -
 
 class FeedWithWebhooks(Announcing[ChangeFeed]):
     def append(self, entries: list[ChangeFeedEntry]) -> list[PublishedChange]:
-        published = self._inner.append(entries)
+        return self._announce(self._inner.append(entries))
+
+    def append_once(
+        self, scope: str, sources: dict[str, list[ChangeFeedEntry]]
+    ) -> list[PublishedChange]:
+        """Only what was published now is announced: a replay's skipped entries were already."""
+        return self._announce(self._inner.append_once(scope, sources))
+
+    def _announce(self, published: list[PublishedChange]) -> list[PublishedChange]:
         for change in published:
             self._publisher.publish(
                 EventType.APPOINTMENT_CHANGED,

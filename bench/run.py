@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import sim_bench, stack_bench
-from tests.reliability.world import moto_stack
+from tests.reliability.world import moto_stack, shallow_transaction_backups
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTIONS = (
@@ -36,25 +36,6 @@ SECTIONS = (
     "bulk",
     "pull",
 )
-
-
-def cheap_moto_transactions() -> None:
-    """moto backs up every table a TransactWriteItems touches with a deep copy, so each change
-    feed append costs O(table size) here (DynamoDB has no such cost). The in-process figures
-    (single writer: no transaction ever fails, so no rollback is needed) use a shallow copy
-    instead; docs/performance.md says so next to the figures."""
-    import copy  # noqa: PLC0415
-
-    from moto.dynamodb import models  # noqa: PLC0415
-
-    class _Copy:
-        @staticmethod
-        def deepcopy(value: Any) -> Any:
-            if isinstance(value, models.Table):
-                return copy.copy(value)
-            return copy.deepcopy(value)
-
-    models.copy = _Copy  # type: ignore[assignment]
 
 
 def machine() -> dict[str, Any]:
@@ -112,8 +93,12 @@ def run(only: set[str], quick: bool) -> dict[str, Any]:
                 )
     timed("layer", stack_bench.layer_size)
     if only & {"calls", "logins", "pacing", "cli", "bulk", "pull"}:
-        cheap_moto_transactions()
-        with stack_bench.simulator() as sim, moto_stack(sim) as (stack, _env):
+        # moto's deep-copy transaction backups: see tests/reliability/world.py (docs say so).
+        with (
+            shallow_transaction_backups(),
+            stack_bench.simulator() as sim,
+            moto_stack(sim) as (stack, _env),
+        ):
             timed("calls", lambda: sim_bench.calls_and_overhead(sim, stack, 10 if quick else 40))
             timed("logins", lambda: sim_bench.logins_per_day(sim, stack))
             timed("pacing", lambda: sim_bench.strict_pacing(sim, stack, 300 if quick else 2000))

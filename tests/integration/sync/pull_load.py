@@ -41,7 +41,6 @@ from tests.reliability.world import (
     work_days,
 )
 
-
 # Wed 2025-03-12 19:00 MDT: off-peak, a work day follows.
 EPOCH = datetime(2025, 3, 13, 1, 0, tzinfo=UTC)
 

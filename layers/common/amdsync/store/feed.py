@@ -103,13 +103,14 @@ class DynamoChangeFeed:
         """Each source's entries exactly once per `scope`, however often this is replayed."""
         published: list[PublishedChange] = []
         done, parts = self._markers(scope)
+        head: int | None = None  # known after our own transaction; read again after a race
         for _ in range(MAX_ATTEMPTS + len(sources)):
             pending = {k: v for k, v in sources.items() if v and k not in done}
             if not pending:
                 return published
             pack = _first_pack(pending)
             entries = [e for key in pack for e in pending[key]]
-            head = self.head()
+            head = self.head() if head is None else head
             batch = [
                 PublishedChange.model_validate({**e.model_dump(), "sequence": head + i + 1})
                 for i, e in enumerate(entries)
@@ -124,10 +125,12 @@ class DynamoChangeFeed:
                     raise
                 # Another appender moved the head, or another run wrote this marker: re-read.
                 done, parts = self._markers(scope)
+                head = None
                 continue
             published.extend(batch)
             done |= set(pack)
             parts += 1
+            head += len(batch)
         raise RuntimeError("change feed append kept losing the race for the head")
 
     def _markers(self, scope: str) -> tuple[set[str], int]:

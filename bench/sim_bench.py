@@ -35,6 +35,8 @@ from local.runner.stack import LocalStack
 from tests.integration.amd import strict_pacing as strict
 from tests.integration.sync.cli_scenario import run_cli_next_to_worker
 from tests.integration.sync.conftest import Stack
+from tests.integration.sync.pull_load import EPOCH as PULL_EPOCH
+from tests.integration.sync.pull_load import AmdTime, DynamoRequests, measured_pull
 from tests.reliability.world import (
     ZONE,
     Product,
@@ -340,9 +342,10 @@ def pull_changed(sim: SimHandle, product: Product, linked: int, extra: int) -> d
             made += 1
     clock.sleep(61)
     before = _calls(sim)
-    began = time.perf_counter()
+    requests, amd = DynamoRequests(product), AmdTime(product)
+    began, cpu = time.perf_counter(), time.thread_time()
     summary = PullRun(product.ctx).run()
-    wall = time.perf_counter() - began
+    wall, cpu = time.perf_counter() - began, time.thread_time() - cpu - amd.cpu
     delta = _delta(before, _calls(sim))
     report = sim.admin.report()
     visits = linked + extra
@@ -355,8 +358,38 @@ def pull_changed(sim: SimHandle, product: Product, linked: int, extra: int) -> d
         "target_calls": 1 + -(-visits // 500),
         "wall_seconds": round(wall, 1),
         "visits_per_second": round(summary.visits / wall, 1),
+        "visits_per_cpu_second": round(summary.visits / cpu),
+        "dynamodb_requests_per_visit": round(sum(requests.count.values()) / visits, 3),
         "http_429": report["http_429"],
         "rate_limited": report["rate_limited"]["total"],
+    }
+
+
+def pull_seeded(sim: SimHandle, stack: LocalStack, linked: int, new: int) -> dict[str, Any]:
+    """The pull on its own (`--only pull`): `linked` records seeded through the store adapters
+    and checked in at AMD's desk, `new` visits booked in AMD; our CPU and DynamoDB requests per
+    visit (tests/integration/sync/pull_load.py, the same load test_pull_throughput runs)."""
+    sim.admin.reset(clock=PULL_EPOCH.isoformat(), frozen=True, seed=3, patients=30,
+                    appointments=0)  # fmt: skip
+    wipe(stack)
+    product = Product.build(sim)
+    confirm_mappings(product)
+    before = _calls(sim)
+    figures = measured_pull(product, sim, linked, new)
+    delta = _delta(before, _calls(sim))
+    summary = figures.summary
+    return {
+        "changed_visits": figures.visits,
+        "summary": {k: getattr(summary, k) for k in ("visits", "updated", "unlinked", "status")},
+        "amd_calls": sum(delta.values()),
+        "feed_calls": delta.get("getupdatedvisits", 0),
+        "target_calls": 1 + -(-figures.visits // 500),
+        "cpu_seconds": round(figures.cpu_seconds, 2),
+        "visits_per_cpu_second": round(figures.visits_per_cpu_second),
+        "wall_seconds_excl_amd": round(figures.wall_seconds, 1),
+        "visits_per_second": round(figures.visits / figures.wall_seconds, 1),
+        "dynamodb_requests_per_visit": round(figures.requests_per_visit, 3),
+        "dynamodb_requests": figures.requests,
     }
 
 

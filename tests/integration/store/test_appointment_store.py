@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from amdsync.domain.appointments import AppointmentSyncRecord, DesiredAppointment
 from amdsync.domain.review import BookingInFlight, UnlinkedAmdAppointment
 from amdsync.store.appointments import DynamoAppointments
 from amdsync.store.control import DynamoBulkJobs
@@ -84,3 +85,43 @@ def test_bulk_plan_markers_hand_each_appointment_out_once(table: Any) -> None:
     assert jobs.plan("job-1", ["A-1", "A-2", "A-3", "A-4"]) == []
     assert jobs.plan("job-2", ["A-1"]) == ["A-1"]  # another job plans on its own
     assert (jobs.planned_count("job-1"), jobs.planned_count("job-2")) == (4, 1)
+
+
+def _record(n: int) -> AppointmentSyncRecord:
+    desired = DesiredAppointment.model_validate(
+        {"patientId": "P-1", "providerId": "DR-1", "facilityId": "MAIN",
+         "appointmentType": "THERAPY_50", "start": f"2026-12-02T{8 + n % 9:02d}:00:00",
+         "timeZone": "America/Denver", "durationMinutes": 50, "status": "SCHEDULED",
+         "ehrVersion": 1}
+    )  # fmt: skip
+    return AppointmentSyncRecord.from_desired(f"A-{n}", desired).model_copy(
+        update={"advanced_md_visit_id": str(7000 + n)}
+    )
+
+
+def test_a_pull_piece_reads_and_writes_in_batches(table: Any) -> None:
+    """Owners and records by BatchGetItem (more than one page of 100), saves conditional each
+    (a stale one is reported, the others stored), counters moved once, new sightings batched."""
+    store = DynamoAppointments(table, PRACTICE)
+    for n in range(120):
+        store.save(_record(n), None)
+        store.claim_visit(str(7000 + n), f"A-{n}")
+    owners = store.owners_of_visits([str(7000 + n) for n in range(125)])
+    assert owners == {str(7000 + n): f"A-{n}" for n in range(120)}
+    records = store.get_many([f"A-{n}" for n in range(125)])
+    assert sorted(records) == sorted(f"A-{n}" for n in range(120))
+    assert all(v.version == 1 for v in records.values())
+
+    synced = [
+        (r.value.model_copy(update={"amd_sync_status": "synced"}), r.version)
+        for r in records.values()
+    ]
+    store.save(_record(3).model_copy(update={"duration_minutes": 60}), 1)  # an EHR write
+    versions, stale = store.save_each(synced)
+    assert stale == ["A-3"] and len(versions) == 119
+    counts, _ = store.counts()
+    assert (counts["status_synced"], counts["status_pending"], counts["records"]) == (119, 1, 120)
+
+    store.record_new_unlinked([_sighting(T0)])
+    assert [u.first_seen for u in store.list_unlinked()] == [T0]
+    assert store.unlinked_among(["7001", "7002"]) == {"7001"}

@@ -31,7 +31,7 @@ def _entries(visit: str, kinds: tuple[str, ...] = ("status",)) -> list[ChangeFee
             kind=kind,
             fields={"n": visit},
             at=T0,
-        )  # fmt: skip
+        )
         for kind in kinds
     ]
 

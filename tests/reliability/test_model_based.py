@@ -768,7 +768,8 @@ def _settle_fails(machine: SyncMachine, appointment_id: str) -> str:
 
 
 def test_a_lost_feed_entry_is_caught(aws: LocalStack, amd_sim: SimHandle) -> None:
-    machine, appointment_id = _broken(aws, amd_sim, "feed", "append")
+    # The pull publishes through append_once (once per visit and piece).
+    machine, appointment_id = _broken(aws, amd_sim, "feed", "append_once")
     machine.front_desk(appointment_id, "duration")
     assert "durationMinutes=45 missing from the feed" in _settle_fails(machine, appointment_id)
 

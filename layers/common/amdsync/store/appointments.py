@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from amdsync.domain.aggregates import record_keys
+from amdsync.domain.aggregates import record_delta, record_keys
 from amdsync.domain.appointments import AppointmentSyncRecord
 from amdsync.domain.concurrency import Versioned
 from amdsync.domain.errors import SyncErrorCode
@@ -54,22 +54,46 @@ class DynamoAppointments:
     def save(self, record: AppointmentSyncRecord, expected_version: int | None) -> int:
         """Conditional on `expected_version` (None = create); raises StaleWriteError. Moves
         the dashboard counters from the replaced record to this one."""
-        data = record.model_dump(mode="json")
+        item = self._item(record)
+        version, old = put_versioned_old(self._table, item, expected_version)
+        synced_at = item["data"].get("lastSyncedToAMD")
+        self._counters.move(_card_keys(old), _card_keys(item) or set(), synced_at)
+        return version
+
+    def create_many(self, records: list[AppointmentSyncRecord]) -> None:
+        """New records (version 1) in batch writes, counted once per batch: for loading many
+        records known not to exist yet (an import, a test's seed). Unconditional: an existing
+        record with the same id would be overwritten, so `save` stays the path for anything
+        that may already be stored."""
+        if not records:
+            return
+        items = [self._item(record) for record in records]
+        with self._table.batch_writer() as batch:
+            for item in items:
+                batch.put_item(Item=to_dynamo({**item, "version": 1}))
+        delta: dict[str, int] = {}
+        for item in items:
+            for name, count in record_delta(set(), _card_keys(item) or set()).items():
+                delta[name] = delta.get(name, 0) + count
+        synced = [
+            str(i["data"]["lastSyncedToAMD"]) for i in items if i["data"].get("lastSyncedToAMD")
+        ]
+        self._counters.add(delta, max(synced, default=None))
+
+    def _item(self, record: AppointmentSyncRecord) -> dict[str, Any]:
         item: dict[str, Any] = {
             "pk": keys.appointment(self._practice, record.appointment_id),
             "sk": keys.RECORD,
             "gsi1pk": keys.appointments_index(self._practice),
             "gsi1sk": f"{record.start}#{record.appointment_id}",
-            "data": data,
+            "data": record.model_dump(mode="json"),
             COUNTED: True,
         }
         if record.amd_sync_error_code is SyncErrorCode.PATIENT_NOT_SYNCED:
             # Sparse index: only appointments waiting on their patient are in it.
             item["gsi2pk"] = keys.waiting_on_patient(self._practice, record.patient_id)
             item["gsi2sk"] = record.appointment_id
-        version, old = put_versioned_old(self._table, item, expected_version)
-        self._counters.move(_card_keys(old), _card_keys(item) or set(), data.get("lastSyncedToAMD"))
-        return version
+        return item
 
     def waiting_on_patient(self, patient_id: str) -> list[AppointmentSyncRecord]:
         """Appointments whose sync waits for this patient to reach AMD (a query, no scan)."""

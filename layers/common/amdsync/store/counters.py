@@ -97,6 +97,12 @@ class RecordCounters:
         if synced_at:
             self._latest(synced_at)
 
+    def add(self, counts: dict[str, int], synced_at: str | None) -> None:
+        """Counts of records not counted before, added at once (a batch of new records)."""
+        add_counts(self._table, self._key, counts)
+        if synced_at:
+            self._latest(synced_at)
+
     def _latest(self, synced_at: str) -> None:
         """Keep the newest sync time (ISO UTC strings compare as times)."""
         try:

@@ -40,7 +40,7 @@ from amdsync.domain.appointments import AppointmentSyncRecord
 from amdsync.domain.bulk import BulkJob, BulkSyncRequest
 from amdsync.domain.settings import Settings
 from amdsync.jobs import SyncJob
-from amdsync.sync.bulk import BulkSync
+from amdsync.sync.bulk import PLAN_PAGE_SIZE, BulkSync
 from amdsync.sync.intake import Intake
 from amdsync.sync.worker import JobDecision, JobProcessor
 from local.amdsim.handle import SimHandle
@@ -55,7 +55,8 @@ from tests.reliability.world import (
     sim_visits_by_reference,
 )
 
-TOTAL = int(os.environ.get("AMDSYNC_BULK_TOTAL", "20000"))
+# More than one planning page, or the crashed planning steps below never happen.
+TOTAL = max(int(os.environ.get("AMDSYNC_BULK_TOTAL", "20000")), 2 * PLAN_PAGE_SIZE)
 PATIENTS = 20
 REDELIVER_EVERY = 97
 SAMPLE_EVERY = max(TOTAL // 20, 25)  # progress is read about 20 times during the run
@@ -231,6 +232,7 @@ def assert_each_once_in_amd(sim: SimHandle, product: Product, ids: list[str]) ->
 
 
 @pytest.mark.slow
+@pytest.mark.full  # make reliability only
 @pytest.mark.timeout(7200)
 def test_bulk_of_20000_completes_with_nothing_twice(product: Product, amd_sim: SimHandle) -> None:
     began = time.perf_counter()

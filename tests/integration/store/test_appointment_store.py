@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from amdsync.domain.appointments import AppointmentSyncRecord, DesiredAppointment
 from amdsync.domain.review import BookingInFlight, UnlinkedAmdAppointment
 from amdsync.store.appointments import DynamoAppointments
 from amdsync.store.control import DynamoBulkJobs
@@ -84,3 +85,33 @@ def test_bulk_plan_markers_hand_each_appointment_out_once(table: Any) -> None:
     assert jobs.plan("job-1", ["A-1", "A-2", "A-3", "A-4"]) == []
     assert jobs.plan("job-2", ["A-1"]) == ["A-1"]  # another job plans on its own
     assert (jobs.planned_count("job-1"), jobs.planned_count("job-2")) == (4, 1)
+
+
+def _record(appointment_id: str, start: str) -> AppointmentSyncRecord:
+    desired = DesiredAppointment.model_validate(
+        {
+            "patientId": "P-1",
+            "providerId": "DR-1",
+            "facilityId": "MAIN",
+            "appointmentType": "THERAPY_50",
+            "start": start,
+            "timeZone": "America/Denver",
+            "durationMinutes": 50,
+            "status": "SCHEDULED",
+            "ehrVersion": 1,
+        }
+    )
+    return AppointmentSyncRecord.from_desired(appointment_id, desired)
+
+
+def test_records_created_in_a_batch_read_and_count_as_saved_ones(table: Any) -> None:
+    records = [_record(f"A-{n}", f"2026-12-0{n + 1}T09:00:00") for n in range(3)]
+    batched, one_by_one = DynamoAppointments(table, PRACTICE), DynamoAppointments(table, "PR-2")
+    batched.create_many(records)
+    for record in records:
+        one_by_one.save(record, None)
+    for record in records:
+        stored = batched.get(record.appointment_id)
+        assert stored is not None and (stored.value, stored.version) == (record, 1)
+    assert batched.counts() == one_by_one.counts()
+    assert batched.counts()[0]

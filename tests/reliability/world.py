@@ -24,6 +24,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import boto3
+from moto import mock_aws
+
 from amdsync.compose import Services
 from amdsync.config import WorkerSettings, load_settings
 from amdsync.domain.appointments import DesiredAppointment, StatusChange
@@ -34,8 +37,12 @@ from amdsync.sync.context import SyncContext
 from amdsync.sync.intake import Accepted, Intake
 from amdsync.sync.metrics import RecordingMetrics
 from local.amdsim.handle import SimHandle
+from local.runner.function_specs import read_functions
 from local.runner.lambda_environment import lambda_environment
-from local.runner.stack import LocalStack, StackConfig
+from local.runner.moto_endpoint import DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY
+from local.runner.resources import LocalResources, create_resources
+from local.runner.stack import TEMPLATE_PATH, LocalStack, StackConfig
+from local.runner.template import LOCAL_REGION, Template
 
 ZONE = ZoneInfo("America/Denver")
 # Providers whose column is open Mon-Fri 08:00-17:00 with one appointment per slot
@@ -319,3 +326,67 @@ def amd_calls(report: dict[str, Any]) -> int:
 
 
 ROOT_OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
+
+
+class InProcessAws:
+    """moto inside this process (`mock_aws`, no HTTP server): the same moto backends and the
+    same resources from template.yaml, minus a loopback HTTP round trip per AWS call. For runs
+    whose cost is the number of DynamoDB calls (the 20,000-appointment bulk)."""
+
+    def __init__(self, region: str = LOCAL_REGION) -> None:
+        self.region = region
+
+    def client(self, service: str) -> Any:
+        return boto3.client(  # type: ignore[call-overload]
+            service,
+            region_name=self.region,
+            aws_access_key_id=DUMMY_ACCESS_KEY,
+            aws_secret_access_key=DUMMY_SECRET_KEY,
+        )
+
+    def environment(self) -> dict[str, str]:
+        return {
+            "AWS_ACCESS_KEY_ID": DUMMY_ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": DUMMY_SECRET_KEY,
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+        }
+
+
+@dataclass
+class InProcessStack:
+    """What `wipe` and the tests use of a LocalStack: `moto` and `resources`."""
+
+    moto: InProcessAws
+    resources: LocalResources
+
+
+@contextmanager
+def in_process_stack(sim: SimHandle) -> Iterator[InProcessStack]:
+    """The local stack's AWS side in process (`mock_aws`), with the sync worker's Lambda
+    environment set in this process, as `moto_stack` does over HTTP."""
+    forget_cached_clients()
+    saved = dict(os.environ)
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    try:
+        with mock_aws():
+            aws = InProcessAws()
+            os.environ.update(aws.environment())
+            template = Template.load(TEMPLATE_PATH)
+            parameters = template.parameter_values(
+                {
+                    "OidcIssuer": "http://127.0.0.1/issuer",
+                    "OidcAudience": "amdsync",
+                    "AmdPartnerLoginUrl": sim.partner_login_url,
+                }
+            )
+            resources = create_resources(template, aws, parameters)  # type: ignore[arg-type]
+            functions = read_functions(template, resources.resolver)
+            environment = lambda_environment(functions["SyncWorkerFunction"], aws.environment())
+            os.environ.update(environment)
+            yield InProcessStack(aws, resources)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        forget_cached_clients()

@@ -125,3 +125,33 @@ def test_a_pull_piece_reads_and_writes_in_batches(table: Any) -> None:
     store.record_new_unlinked([_sighting(T0)])
     assert [u.first_seen for u in store.list_unlinked()] == [T0]
     assert store.unlinked_among(["7001", "7002"]) == {"7001"}
+
+
+def _new_record(appointment_id: str, start: str) -> AppointmentSyncRecord:
+    desired = DesiredAppointment.model_validate(
+        {
+            "patientId": "P-1",
+            "providerId": "DR-1",
+            "facilityId": "MAIN",
+            "appointmentType": "THERAPY_50",
+            "start": start,
+            "timeZone": "America/Denver",
+            "durationMinutes": 50,
+            "status": "SCHEDULED",
+            "ehrVersion": 1,
+        }
+    )
+    return AppointmentSyncRecord.from_desired(appointment_id, desired)
+
+
+def test_records_created_in_a_batch_read_and_count_as_saved_ones(table: Any) -> None:
+    records = [_new_record(f"A-{n}", f"2026-12-0{n + 1}T09:00:00") for n in range(3)]
+    batched, one_by_one = DynamoAppointments(table, PRACTICE), DynamoAppointments(table, "PR-2")
+    batched.create_many(records)
+    for record in records:
+        one_by_one.save(record, None)
+    for record in records:
+        stored = batched.get(record.appointment_id)
+        assert stored is not None and (stored.value, stored.version) == (record, 1)
+    assert batched.counts() == one_by_one.counts()
+    assert batched.counts()[0]

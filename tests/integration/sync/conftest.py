@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from amdsync.amd.lanes import BACKGROUND, INTERACTIVE, Lane
 from amdsync.amd.tiers import DEFAULT_LIMITS, Budget, Limit, LimitTable
 from amdsync.compose import Services
 from amdsync.config import WorkerSettings, load_settings
@@ -182,7 +183,7 @@ class World:
     tag: str
     settings: WorkerSettings
     decisions: list[JobDecision] = field(default_factory=list)
-    held: list[str] = field(default_factory=list)
+    held: list[tuple[str, Lane]] = field(default_factory=list)
     dead_lettered: list[SyncJob] = field(default_factory=list)
     registered_names: set[str] = field(default_factory=set)
     registered_dobs: set[str] = field(default_factory=set)
@@ -207,7 +208,8 @@ class World:
                 if item["sk"]["S"].startswith("RATE#"):
                     dynamodb.delete_item(TableName=table, Key={"pk": item["pk"], "sk": item["sk"]})
         while self.held:  # and the jobs deferred until then come back
-            self.services.queue.defer(self.held.pop(), 0)
+            receipt, lane = self.held.pop()
+            self.services.queue.defer(receipt, 0, lane)
 
     def report(self) -> dict[str, Any]:
         return self.sim.admin.report()
@@ -270,21 +272,21 @@ class World:
     def drain(
         self, ctx: SyncContext | None = None, max_messages: int = 10_000
     ) -> list[JobDecision]:
-        """Run the sync worker over the queue until it is empty, as Lambda + SQS would: a
-        deferred or retried job comes back (at once: the wait is recorded, not slept); a
-        dead-lettered one is kept as failed work. Returns this drain's decisions."""
+        """Run the sync worker over both lanes' queues until they are empty, as Lambda + SQS
+        would (the interactive lane first, as its own worker would keep it short): a deferred
+        or retried job comes back (at once: the wait is recorded, not slept); a dead-lettered
+        one is kept as failed work. Returns this drain's decisions."""
         sqs = self.stack.client("sqs")
-        url = self.settings.sync_queue_url
+        lanes = [(INTERACTIVE, self.settings.sync_queue_url)]
+        if self.settings.background_queue_url:
+            lanes.append((BACKGROUND, self.settings.background_queue_url))
         control = RecordingControl()
         dead_letters = _RecordingDeadLetters(self.services.dead_letters())
         decisions: list[JobDecision] = []
         handled = 0
         idle = 0
         while idle < 3:
-            reply = sqs.receive_message(
-                QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=120, WaitTimeSeconds=0
-            )
-            messages = reply.get("Messages", [])
+            lane, url, messages = _receive(sqs, lanes)
             if not messages:
                 idle += 1
                 continue
@@ -303,10 +305,10 @@ class World:
                     decisions.append(exc.decision)
                     receipt = message["ReceiptHandle"]
                     if exc.decision.kind == "defer" and exc.decision.delay > HOLD_DEFERRALS_OVER:
-                        self.held.append(receipt)  # as SQS would: back after the wait
-                        self.services.queue.defer(receipt, exc.decision.delay)
+                        self.held.append((receipt, lane))  # as SQS would: back after the wait
+                        self.services.queue.defer(receipt, exc.decision.delay, lane)
                     else:
-                        self.services.queue.defer(receipt, 0)
+                        self.services.queue.defer(receipt, 0, lane)
                     continue
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
         self.dead_lettered += dead_letters.sent
@@ -328,6 +330,17 @@ class World:
 
     def amd_appointments(self, **params: str) -> list[dict[str, Any]]:
         return self.sim.admin.appointments(all="1", **params)
+
+
+def _receive(sqs: Any, lanes: list[tuple[Lane, str]]) -> tuple[Lane, str, list[Any]]:
+    """The next batch from the first lane that has one (empty when every lane is)."""
+    for lane, url in lanes:
+        reply = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=120, WaitTimeSeconds=0
+        )
+        if messages := reply.get("Messages", []):
+            return lane, url, messages
+    return lanes[0][0], lanes[0][1], []
 
 
 class _RecordingDeadLetters:

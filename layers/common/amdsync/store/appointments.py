@@ -72,7 +72,7 @@ class DynamoAppointments:
         dashboard counters move once for all of them. Returns (new versions by id, stale ids)."""
         versions: dict[str, int] = {}
         stale: list[str] = []
-        moves: list[tuple[set[str] | None, set[str], str | None]] = []
+        moves: list[_Move] = []
         for record, expected in saves:
             try:
                 version, moved = self._put(record, expected)
@@ -84,24 +84,40 @@ class DynamoAppointments:
         self._counters.move_all(moves)
         return versions, stale
 
+    def create_many(self, records: list[AppointmentSyncRecord]) -> None:
+        """New records (version 1) in batch writes, counted once per batch: for loading many
+        records known not to exist yet (an import, a test's seed). Unconditional: an existing
+        record with the same id would be overwritten, so `save` stays the path for anything
+        that may already be stored."""
+        if not records:
+            return
+        items = [self._item(record) for record in records]
+        with self._table.batch_writer() as batch:
+            for item in items:
+                batch.put_item(Item=to_dynamo({**item, "version": 1}))
+        self._counters.move_all([_moved(None, item) for item in items])
+
     def _put(
         self, record: AppointmentSyncRecord, expected_version: int | None
-    ) -> tuple[int, tuple[set[str] | None, set[str], str | None]]:
-        data = record.model_dump(mode="json")
+    ) -> tuple[int, _Move]:
+        item = self._item(record)
+        version, old = put_versioned_old(self._table, item, expected_version)
+        return version, _moved(old, item)
+
+    def _item(self, record: AppointmentSyncRecord) -> dict[str, Any]:
         item: dict[str, Any] = {
             "pk": keys.appointment(self._practice, record.appointment_id),
             "sk": keys.RECORD,
             "gsi1pk": keys.appointments_index(self._practice),
             "gsi1sk": f"{record.start}#{record.appointment_id}",
-            "data": data,
+            "data": record.model_dump(mode="json"),
             COUNTED: True,
         }
         if record.amd_sync_error_code is SyncErrorCode.PATIENT_NOT_SYNCED:
             # Sparse index: only appointments waiting on their patient are in it.
             item["gsi2pk"] = keys.waiting_on_patient(self._practice, record.patient_id)
             item["gsi2sk"] = record.appointment_id
-        version, old = put_versioned_old(self._table, item, expected_version)
-        return version, (_card_keys(old), _card_keys(item) or set(), data.get("lastSyncedToAMD"))
+        return item
 
     def waiting_on_patient(self, patient_id: str) -> list[AppointmentSyncRecord]:
         """Appointments whose sync waits for this patient to reach AMD (a query, no scan)."""
@@ -280,6 +296,14 @@ def _unlinked_expiry(unlinked: UnlinkedAmdAppointment) -> int:
         return epoch(unlinked.last_seen + UNLINKED_TTL_AFTER_START)
     local = datetime.fromisoformat(unlinked.start).replace(tzinfo=UTC)
     return epoch(local + UNLINKED_TTL_AFTER_START + timedelta(days=1))
+
+
+# A counter move: the cards the replaced item counted in (None: none), the new item's, its sync.
+_Move = tuple[set[str] | None, set[str], str | None]
+
+
+def _moved(old: dict[str, Any] | None, new: dict[str, Any]) -> _Move:
+    return _card_keys(old), _card_keys(new) or set(), new["data"].get("lastSyncedToAMD")
 
 
 def _card_keys(item: dict[str, Any] | None) -> set[str] | None:

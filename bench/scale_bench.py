@@ -43,7 +43,7 @@ class Sizes:
 
 
 FULL = Sizes(50_000, 10_000, 50_000, 2_000, 30, 10_000, 200, 10)
-QUICK = Sizes(400, 100, 400, 40, 4, 300, 10, 2)
+QUICK = Sizes(400, 100, 400, 200, 4, 300, 10, 2)
 DAY = date(2025, 3, 12)  # a Wednesday: peak 06:00-18:00 America/Denver
 PEAK_START = datetime(2025, 3, 12, 10, 0, tzinfo=ZONE)
 OFF_PEAK_START = datetime(2025, 3, 12, 19, 0, tzinfo=ZONE)

@@ -25,6 +25,10 @@ from tests.reliability.world import ZONE, Product
 DEADLINE_SECONDS = 60.0
 TICK_SECONDS = 60.0
 MAX_INVOCATIONS = 400
+# The deployed composition gives up after this many invocations without progress.
+STUCK_AFTER = 10
+# The CLI's rate wait (AMD_MAX_RATE_WAIT's default): long enough for every feed call's turn.
+WAITING_MAX_RATE_WAIT = 3600.0
 FEED_CHUNK = 500  # ids per GETUPDATEDVISITS resubmission (PROTOCOL §3.14)
 OVERFLOW_AT = 1000  # a window of more changed visits answers ids only
 # The PullFunction's rate wait (its setting's default; template.yaml sets none).
@@ -81,19 +85,21 @@ def book_changes(sim: SimHandle, product: Product, count: int) -> None:
     clock.sleep(61)
 
 
-def pull_product(product: Product) -> Product:
-    """The pull function's composition: its rate wait, on the same store and clock."""
-    services = dataclasses.replace(product.services, max_rate_wait=PULL_MAX_RATE_WAIT)
+def pull_product(product: Product, max_rate_wait: float = PULL_MAX_RATE_WAIT) -> Product:
+    """The pull function's composition (its rate wait by default), same store and clock."""
+    services = dataclasses.replace(product.services, max_rate_wait=max_rate_wait)
     ctx = dataclasses.replace(services.context(), queue=product.queue)
     return dataclasses.replace(product, services=services, ctx=ctx)
 
 
-def run_invocations(product: Product, deadline: float = DEADLINE_SECONDS) -> dict[str, Any]:
-    """Invoke the pull every minute until a run finishes the window."""
+def run_invocations(
+    product: Product, deadline: float = DEADLINE_SECONDS, limit: int = MAX_INVOCATIONS
+) -> dict[str, Any]:
+    """Invoke the pull every minute until a run finishes the window (or `limit` runs)."""
     options = PullOptions(max_feed_wait=PULL_MAX_RATE_WAIT)
     outcomes: list[dict[str, Any]] = []
     visits = 0
-    for _ in range(MAX_INVOCATIONS):
+    for _ in range(limit):
         context = InvocationContext(product, deadline)
         wall = time.perf_counter()
         try:
@@ -112,4 +118,4 @@ def run_invocations(product: Product, deadline: float = DEADLINE_SECONDS) -> dic
         if status in ("ok", "blocked"):
             break
         product.clock.sleep(max(TICK_SECONDS - context.elapsed(), 1.0))
-    return {"invocations": outcomes, "visits": visits}
+    return {"invocations": outcomes, "visits": visits, "finished": status in ("ok", "blocked")}

@@ -37,6 +37,23 @@ def rows(scale: dict[str, Any]) -> list[Row]:
         )
     )
     out.append(("scale: pull visits per second", str(pull["visits_per_second"]), ">= 500"))
+    out.append(
+        (
+            "scale: pull, longest invocation (simulated waits + compute)",
+            f"{pull['longest_invocation_s']} s ({pull['composition']})",
+            f"< {pull['deadline_s']:.0f} s",
+        )
+    )
+    stuck = pull.get("as_deployed")
+    if stuck:
+        out.append(
+            (
+                "scale: pull as deployed (PullFunction, 50 s rate wait)",
+                f"unfinished after {stuck['invocations']} invocations "
+                f"({stuck['feed_calls']} feed calls, {stuck['statuses'][-1]})",
+                "finishes",
+            )
+        )
     for key, label in (
         ("sync_status", "sync-status"),
         ("sync_logs", "logs"),

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import sim_bench, stack_bench
+from bench import scale_bench, scale_table, sim_bench, stack_bench
 from tests.reliability.world import moto_stack, shallow_transaction_backups
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,6 +35,7 @@ SECTIONS = (
     "cli",
     "bulk",
     "pull",
+    "scale",
 )
 
 
@@ -113,6 +114,13 @@ def run(only: set[str], quick: bool) -> dict[str, Any]:
             else:  # the pull on its own: its records seeded through the store adapters
                 linked, new = (150, 850) if quick else (2000, 3000)
                 timed("pull", lambda: sim_bench.pull_seeded(sim, stack, linked, new))
+    if "scale" in only:
+        with (
+            shallow_transaction_backups(),
+            stack_bench.simulator() as sim,
+            moto_stack(sim) as (stack, _env),
+        ):
+            timed("scale", lambda: scale_bench.run_scale(sim, stack, quick))
     results["seconds"] = timings
     return results
 
@@ -143,7 +151,7 @@ def _mode(window: str | None, offset: float) -> str:
     return f"{window} window, AMD clock {offset:+g} s"
 
 
-def table(results: dict[str, Any]) -> list[tuple[str, str, str]]:  # noqa: C901, PLR0912 - flat
+def table(results: dict[str, Any]) -> list[tuple[str, str, str]]:  # noqa: C901, PLR0912, PLR0915 - flat
     rows: list[tuple[str, str, str]] = []
     lat = results.get("latency")
     if lat:
@@ -217,6 +225,8 @@ def table(results: dict[str, Any]) -> list[tuple[str, str, str]]:  # noqa: C901,
             ("  sync-status reads", f"p95 {load['reads_p95_ms']} ms ({load['reads']})", "-")
         )
         rows.append(("  upserts", f"p95 {load['upserts_p95_ms']} ms ({load['upserts']})", "-"))
+    if results.get("scale"):
+        rows.extend(scale_table.rows(results["scale"]))
     return rows
 
 
@@ -229,6 +239,22 @@ def print_table(rows: list[tuple[str, str, str]]) -> None:
         print(" | ".join(c.ljust(w) for c, w in zip(row, width, strict=True)))
 
 
+def merged(path: Path, results: dict[str, Any], only: set[str]) -> dict[str, Any]:
+    """`--only`: the sections run replace theirs in the existing file, every other section and
+    the whole run's metadata stay; each replaced section records the run it comes from."""
+    try:
+        existing: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return results
+    run_info = {k: results[k] for k in ("measured_at", "command", "machine", "git")}
+    for name in only & set(results):
+        if isinstance(results[name], dict):
+            results[name]["run"] = run_info
+        existing[name] = results[name]
+    existing.setdefault("seconds", {}).update(results.get("seconds", {}))
+    return existing
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
@@ -237,7 +263,8 @@ def main() -> None:
     args = parser.parse_args()
     only = set(args.only or SECTIONS)
     results = run(only, args.quick)
-    Path(args.out).write_text(json.dumps(results, indent=2, default=str) + "\n")
+    written = merged(Path(args.out), results, only) if args.only else results
+    Path(args.out).write_text(json.dumps(written, indent=2, default=str) + "\n")
     print_table(table(results))
     print(f"\nmachine: {results['machine']}; written to {args.out}")
 

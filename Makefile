@@ -55,7 +55,7 @@ format: $(VENV)/.installed ## Apply ruff fixes and formatting
 
 types: $(VENV)/.installed ## mypy: strict for the shared package, then each function and local/
 	$(VENV)/bin/mypy layers/common/amdsync
-	for fn in functions/*/app.py; do $(VENV)/bin/mypy "$$fn"; done
+	$(VENV)/bin/mypy functions/*/app.py
 	$(VENV)/bin/mypy local
 
 validate: setup ## sam validate --lint, cfn-lint and checkov on template.yaml
@@ -66,12 +66,14 @@ validate: setup ## sam validate --lint, cfn-lint and checkov on template.yaml
 unit: $(VENV)/.installed ## Unit tests only (fast, no sockets)
 	$(VENV)/bin/pytest tests/unit -q $(PYTEST_ARGS)
 
-test: setup lint types validate ## Everything CI runs: lint, types, template checks, all tests
+# The template checks (sam validate --lint, cfn-lint, checkov, for both identity set-ups) are
+# tests (tests/unit/test_template_checks.py): running `validate` here as well would run them twice.
+test: setup lint types ## Everything CI runs: lint, types, template checks and every test not marked slow
 	$(VENV)/bin/pytest -q -n 2 -m "not slow" --durations=10 $(PYTEST_ARGS)
 
-reliability: setup ## Long profiles: full fault campaign and fuzzing, plus the slow tests
-	AMDSYNC_RELIABILITY=full $(VENV)/bin/pytest -q -n 2 \
-		tests/reliability tests/fuzz tests/integration/sync $(PYTEST_ARGS)
+reliability: setup ## Long profiles: full fault campaign and fuzzing, then every slow test
+	AMDSYNC_RELIABILITY=full $(VENV)/bin/pytest -q -n 2 tests/reliability tests/fuzz $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -q -n 2 -m slow tests/integration tests/e2e tests/ui tests/unit $(PYTEST_ARGS)
 
 bench: setup ## Benchmarks on the local stack; prints a table, writes bench/results.json
 	$(SAM) build >/dev/null

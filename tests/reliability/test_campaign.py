@@ -1,7 +1,7 @@
 """The fault campaign (see campaign.py): seeded schedules, then the invariants of invariants.py.
 
-Quick profile (in `make test`): three seeds of 400 operations (1,200 in all). Full profile
-(`AMDSYNC_RELIABILITY=full`, `make reliability`): five seeds of 2,000 operations.
+Quick profile (in `make test`): one seed of 400 operations. Full profile
+(`AMDSYNC_RELIABILITY=full`, `make reliability`): two more seeds of 400 and five of 2,000.
 """
 
 from __future__ import annotations
@@ -13,8 +13,11 @@ from tests.reliability import invariants
 from tests.reliability.campaign import Campaign, Profile
 from tests.reliability.world import Product
 
-QUICK = [Profile(seed=seed, operations=400) for seed in (1, 2, 3)]
-LONG = [Profile(seed=seed, operations=2000) for seed in (11, 12, 13, 14, 15)]
+QUICK = [Profile(seed=1, operations=400)]
+# Seeds 2 and 3 were quick ones until `make test` had to fit in 10 minutes.
+LONG = [Profile(seed=seed, operations=400) for seed in (2, 3)] + [
+    Profile(seed=seed, operations=2000) for seed in (11, 12, 13, 14, 15)
+]
 
 
 def check_campaign(product: Product, sim: SimHandle, profile: Profile) -> None:

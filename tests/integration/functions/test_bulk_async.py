@@ -22,7 +22,7 @@ from amdsync.sync.worker import JobProcessor
 from tests.integration.functions.conftest import AwsHarness
 from tests.lambda_support import FakeLambdaContext, load_event
 
-SEEDED = 2_000  # 8 full planning pages (and an empty last one)
+SEEDED = 750  # 3 full planning pages (and an empty last one)
 PROVIDER_EVERY = 10  # every 10th is DR-8's, the one the bulk asks for (moto's SQS is slow)
 FIRST = date(2026, 1, 1)
 LAST = FIRST + timedelta(days=366)

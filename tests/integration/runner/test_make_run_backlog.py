@@ -21,7 +21,8 @@ from tests.integration.runner.conftest import quiet_config
 BUSY_MACHINE_CEILING = 30.0  # seconds; idle figures are 5 s (sync) and 3 s (bulk start)
 
 
-pytestmark = pytest.mark.timeout(600)  # the seed registers 350 records through the API
+# The seed registers 350 records through the API (minutes on 2 cores): `make reliability`.
+pytestmark = [pytest.mark.timeout(600), pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ counting and failure injection.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -45,6 +46,8 @@ class FakeAmd(FakeAmdPatients):
         self._log: list[tuple[int, str, str]] = []  # (tick, visit id, N/C/D)
         # What the shared limiter says about the change feed's own rule (SPEC 9.3).
         self.feed_wait_seconds = 0.0
+        # More changed visits than this: the feed answers ids only (AMD's is 1,000, §3.14).
+        self.overflow_at = 1000
 
     # ------------------------------------------------------------ CallCounter
 
@@ -76,12 +79,16 @@ class FakeAmd(FakeAmdPatients):
         return self.appointments.get(visit_id)
 
     @amd_call
-    def updated_visits(self, since: str | None) -> VisitChanges:
+    def updated_visits(
+        self, since: str | None, visit_ids: Sequence[str] | None = None
+    ) -> VisitChanges:
         after = -1 if since is None else self._tick_of(since)
         flags: dict[str, str] = {}
         for tick, visit_id, flag in self._log:
-            if tick > after:
+            if tick > after and (visit_ids is None or visit_id in visit_ids):
                 flags[visit_id] = "N" if flags.get(visit_id) == "N" else flag
+        if visit_ids is None and len(flags) > self.overflow_at:
+            return VisitChanges(self.servertime(), (), {}, 1, overflow_ids=tuple(sorted(flags)))
         visits = tuple(_as_visit_row(self.appointments[v]) for v in sorted(flags))
         return VisitChanges(self.servertime(), visits, flags, calls=1)
 

@@ -170,6 +170,7 @@ class FakePullWindows:
     def __init__(self) -> None:
         self.current: PullCheckpoint | None = None
         self.chunks: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        self.parts: dict[tuple[str, str, int], list[Any]] = {}  # an overflow's ids and reads
         self.reads = 0
 
     def checkpoint(self) -> PullCheckpoint | None:
@@ -184,6 +185,20 @@ class FakePullWindows:
         self.reads += 1
         return copy.deepcopy(self.chunks[(window_id, index)])
 
+    def store_ids(self, checkpoint: PullCheckpoint, chunks: list[list[str]]) -> None:
+        for index, ids in enumerate(chunks):
+            self.parts[(checkpoint.window_id, "ids", index)] = list(ids)
+        self.current = checkpoint
+
+    def ids(self, window_id: str, index: int) -> list[str]:
+        return list(self.parts[(window_id, "ids", index)])
+
+    def store_read(self, window_id: str, index: int, visits: list[dict[str, Any]]) -> None:
+        self.parts[(window_id, "read", index)] = copy.deepcopy(visits)
+
+    def read(self, window_id: str, index: int) -> list[dict[str, Any]]:
+        return copy.deepcopy(self.parts[(window_id, "read", index)])
+
     def save_checkpoint(self, checkpoint: PullCheckpoint) -> None:
         self.current = checkpoint
 
@@ -191,6 +206,9 @@ class FakePullWindows:
         self.current = None
         for index in range(checkpoint.chunks):
             self.chunks.pop((checkpoint.window_id, index), None)
+        for index in range(checkpoint.id_chunks):
+            self.parts.pop((checkpoint.window_id, "ids", index), None)
+            self.parts.pop((checkpoint.window_id, "read", index), None)
 
 
 class FakePullRequests:

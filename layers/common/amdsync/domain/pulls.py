@@ -27,7 +27,9 @@ class PullRequest(DomainModel):
 
 
 class PullCheckpoint(DomainModel):
-    """A fetched change window, stored in `chunks` pieces; `next_chunk` is the first piece not
+    """A change window being read or applied. Reading (an overflow reply, PROTOCOL §3.14): its
+    ids stored in `id_chunks` resubmissions of ≤ 500, `next_id_chunk` the first not yet sent,
+    one feed call each. Applying: stored in `chunks` pieces; `next_chunk` is the first piece not
     yet applied. The watermark moves to `servertime` only after the last piece."""
 
     window_id: str = Field(min_length=1, max_length=64)
@@ -39,7 +41,14 @@ class PullCheckpoint(DomainModel):
     # The summary so far (PullSummary's counters), carried from one invocation to the next.
     counts: dict[str, int] = Field(default_factory=dict)
     started_at: AwareDatetime
+    id_chunks: int = Field(default=0, ge=0)
+    next_id_chunk: int = Field(default=0, ge=0)
+
+    @property
+    def reading(self) -> bool:
+        """Overflow ids still to resubmit: the window is not yet stored in pieces."""
+        return self.next_id_chunk < self.id_chunks
 
     @property
     def finished(self) -> bool:
-        return self.next_chunk >= self.chunks
+        return not self.reading and self.next_chunk >= self.chunks

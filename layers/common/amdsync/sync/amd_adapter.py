@@ -139,13 +139,16 @@ class AdvancedMDAdapter:
     def uncancel(self, visit_id: str) -> None:
         self._amd.scheduler.uncancel(visit_id)
 
-    def updated_visits(self, since: str | None) -> VisitChanges:
+    def updated_visits(
+        self, since: str | None, visit_ids: Sequence[str] | None = None
+    ) -> VisitChanges:
         assert since is not None, "the first pull bootstraps from visits_on"
-        changes = self._amd.visits.changes_since(since)
-        visits = self._convert(changes.visits)
-        flags = {v.id: v.update_status or "" for v in changes.visits}
-        servertime = str(changes.servertime) if changes.servertime else None
-        return VisitChanges(servertime, visits, flags, changes.calls)
+        # One call: an overflow reply's ids are the caller's to resubmit, one feed turn each.
+        reply = self._amd.visits.updated(since, visit_ids)
+        visits = self._convert(reply.visits)
+        flags = {v.id: v.update_status or "" for v in reply.visits}
+        servertime = str(reply.servertime) if reply.servertime else None
+        return VisitChanges(servertime, visits, flags, 1, tuple(reply.overflow_ids))
 
     def feed_wait(self) -> float:
         return self._amd.client.limiter.next_allowed_in(budgets_for_action("getupdatedvisits"))

@@ -7,7 +7,7 @@ in-memory fakes implement them in unit tests.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -77,12 +77,14 @@ class DayVisits:
 
 @dataclass(frozen=True)
 class VisitChanges:
-    """A fully read GETUPDATEDVISITS window."""
+    """One GETUPDATEDVISITS reply: the window's visits, or (more than 1,000 changed, PROTOCOL
+    §3.14) only their ids in `overflow_ids`, to be resubmitted in chunks of ≤ 500."""
 
     servertime: str | None  # AMD's own clock, verbatim: the next watermark
     visits: tuple[AmdAppointment, ...]
     update_flags: dict[str, str]  # visit id -> N / C / D
     calls: int
+    overflow_ids: tuple[str, ...] = ()
 
 
 class AmdScheduler(Protocol):
@@ -101,7 +103,13 @@ class AmdScheduler(Protocol):
     def no_show(self, visit_id: str, reason_id: str | None) -> None: ...
     def cancel(self, visit_id: str, reason_id: str | None) -> None: ...
     def uncancel(self, visit_id: str) -> None: ...
-    def updated_visits(self, since: str | None) -> VisitChanges: ...
+    def updated_visits(
+        self, since: str | None, visit_ids: Sequence[str] | None = None
+    ) -> VisitChanges:
+        """One feed call (each a minute of AMD's feed budget): the window since `since`, or
+        with `visit_ids` (≤ 500 of an overflow reply's ids) those visits of it."""
+        ...
+
     def feed_wait(self) -> float:
         """Seconds until `updated_visits` may call AMD's change feed (0 = now): its own rule,
         once per 60 s + margin per office key, whoever calls (SPEC §9.3). Calls nothing."""
@@ -276,6 +284,16 @@ class PullWindows(Protocol):
         ...
 
     def chunk(self, window_id: str, index: int) -> list[dict[str, Any]]: ...
+    def store_ids(self, checkpoint: PullCheckpoint, chunks: list[list[str]]) -> None:
+        """An overflow reply's ids in resubmission chunks, then the checkpoint (reading them)."""
+        ...
+
+    def ids(self, window_id: str, index: int) -> list[str]: ...
+    def store_read(self, window_id: str, index: int, visits: list[dict[str, Any]]) -> None:
+        """The visits one resubmission of ids `index` returned (before the checkpoint moves)."""
+        ...
+
+    def read(self, window_id: str, index: int) -> list[dict[str, Any]]: ...
     def save_checkpoint(self, checkpoint: PullCheckpoint) -> None: ...
     def clear(self, checkpoint: PullCheckpoint) -> None: ...
 

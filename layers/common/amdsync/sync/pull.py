@@ -1,9 +1,12 @@
 """Pull: bring AMD-side changes back (GETUPDATEDVISITS from AMD's own watermark, PROTOCOL §3.14).
 
 One run holds a lease and works in two phases. Fetch (only when no window is stored): read the
-whole window (the adapter chunks overflow answers; the first run bootstraps from GETDATEVISITS
-day by day), stop if the mass-change guard trips, follow moved visits, and store the window in
-pieces with a checkpoint. Apply: each piece's visits idempotently (merge with our record, change
+whole window (the first run bootstraps from GETDATEVISITS day by day), stop if the mass-change
+guard trips, follow moved visits, and store the window in pieces with a checkpoint. A window AMD
+answers with ids only (> 1,000 visits) is read over several runs, one feed call per turn of
+AMD's once-a-minute feed, from ids kept in the checkpoint (pull_fetch.py); every feed call
+waits only if its turn fits the run's rate wait and remaining time.
+Apply: each piece's visits idempotently (merge with our record, change
 feed, conflicts, unlinked visits, push jobs for EHR-side changes still on their way), the
 checkpoint saved after each piece. A run given a deadline (the Lambda context's remaining time)
 stops cleanly between pieces with a margin to spare; the next run resumes at the checkpoint
@@ -19,14 +22,12 @@ storing the window), pull_piece.py (applying a piece), pull_types.py (summary an
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from amdsync.domain.pulls import PullCheckpoint
 from amdsync.sync.context import SyncContext
 from amdsync.sync.failures import describe
 from amdsync.sync.journal import Journal, Operation, new_id
-from amdsync.sync.ports import AmdAppointment
-from amdsync.sync.pull_fetch import WindowFetch, upcoming_range
+from amdsync.sync.pull_fetch import WindowFetch, feed_refusal, upcoming_range, visit_from
 from amdsync.sync.pull_piece import PieceApplier
 from amdsync.sync.pull_types import COUNTERS, PullOptions, PullSummary, Remaining
 
@@ -49,7 +50,7 @@ class PullRun:
     def run(self, actor: str = "system", remaining: Remaining | None = None) -> PullSummary:
         """The whole window, or (with `remaining`) as much as fits before the deadline."""
         resuming = self._ctx.pull_windows.checkpoint() is not None
-        too_soon = None if resuming else self._feed_too_soon()
+        too_soon = None if resuming else self._feed_too_soon(remaining)
         if too_soon is not None:
             return too_soon
         op = Operation("pull", self._ctx.practice, "pull", "from_amd", actor=actor)
@@ -77,14 +78,10 @@ class PullRun:
         seconds = remaining() if remaining is not None else self._options.lease_seconds
         return timedelta(seconds=max(seconds, 0.0) + LEASE_SLACK_SECONDS)
 
-    def _feed_too_soon(self) -> PullSummary | None:
+    def _feed_too_soon(self, remaining: Remaining | None) -> PullSummary | None:
         if self._ctx.watermark.get().value is None:
             return None  # the first pull reads day lists (GETDATEVISITS), not the feed
-        wait = self._ctx.scheduler.feed_wait()
-        if wait <= self._options.max_feed_wait:
-            return None
-        self._ctx.metrics.count("PullTooSoon")
-        return PullSummary(status="too_soon", retry_after=wait)
+        return feed_refusal(self._ctx, self._options, remaining)
 
     def _out_of_time(self, remaining: Remaining | None) -> bool:
         return remaining is not None and remaining() < self._options.deadline_margin
@@ -114,13 +111,15 @@ class PullRun:
         if checkpoint is not None and checkpoint.since != since:
             self._ctx.pull_windows.clear(checkpoint)  # read before the watermark last moved
             checkpoint = None
+        fetch = WindowFetch(self._ctx, self._options)
         if checkpoint is not None:
             op.operation = "resume"
             self._ctx.metrics.count("PullResumed")
-            return checkpoint
+            # An overflow's ids still to resubmit: the next one, if the feed's turn fits.
+            return fetch.read_overflow(checkpoint, remaining) if checkpoint.reading else checkpoint
         if self._out_of_time(remaining):
             return PullSummary(status="partial")
-        return WindowFetch(self._ctx, self._options).fetch(op, since)
+        return fetch.fetch(op, since, remaining)
 
     def _apply_pieces(
         self, checkpoint: PullCheckpoint, remaining: Remaining | None
@@ -138,7 +137,7 @@ class PullRun:
                 self._ctx.metrics.count("PullCheckpointed")
                 break
             piece = [
-                _visit_from(v)
+                visit_from(v)
                 for v in self._ctx.pull_windows.chunk(checkpoint.window_id, checkpoint.next_chunk)
             ]
             applier.apply(f"{checkpoint.window_id}#{checkpoint.next_chunk:06d}", piece)
@@ -147,7 +146,3 @@ class PullRun:
             )
             self._ctx.pull_windows.save_checkpoint(checkpoint)
         return summary, checkpoint
-
-
-def _visit_from(stored: dict[str, Any]) -> AmdAppointment:
-    return AmdAppointment(**{**stored, "unresolved": tuple(stored.get("unresolved", ()))})

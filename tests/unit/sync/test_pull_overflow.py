@@ -1,0 +1,133 @@
+"""Overflowing windows (PROTOCOL §3.14, SPEC §9.3): AMD answers more changed visits than it
+lists with ids only; each resubmission of a chunk of them is another feed call, one per turn of
+the feed (about a minute). The ids go into the checkpoint at once; each run resubmits the next
+chunk only if the feed's turn fits its rate wait and remaining time; the window is guarded and
+applied only when whole; the watermark moves at the end. Sizes scaled down: AMD's 1,000 / 500
+are 4 / 3 here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from amdsync.domain.errors import SyncErrorCode
+from amdsync.sync import pull_fetch
+from amdsync.sync.ports import VisitChanges
+from amdsync.sync.pull import PullOptions, PullRun
+from tests.fakes import FakeAmd, World, build_world
+from tests.lambda_support import DeadlineContext
+from tests.unit.sync.helpers import synced
+
+FEED_TURN = 62.0  # AMD's change feed: once per 60 s + margin per office key
+OPTIONS = PullOptions(max_feed_wait=50.0, chunk_size=3, deadline_margin=10.0)
+CHECKED_IN, CANCELLED = 1, 10
+
+
+class SpacedFeed(FakeAmd):
+    """The limiter's view of the feed: after each call, its next turn is a minute away."""
+
+    def updated_visits(
+        self, since: str | None, visit_ids: Sequence[str] | None = None
+    ) -> VisitChanges:
+        assert self.feed_wait_seconds <= OPTIONS.max_feed_wait, "called off its turn"
+        changes = super().updated_visits(since, visit_ids)
+        self.feed_wait_seconds = FEED_TURN
+        return changes
+
+
+@pytest.fixture
+def spaced(monkeypatch: pytest.MonkeyPatch) -> World:
+    monkeypatch.setattr(pull_fetch, "FEED_IDS", 3)
+    world = build_world(amd=SpacedFeed())
+    world.amd.overflow_at = 4
+    return world
+
+
+def _changed(world: World, count: int, status_code: int = CHECKED_IN) -> list[str]:
+    visits = [
+        synced(world, f"A-{i}", start=f"2026-12-{1 + i // 8:02d}T{8 + i % 8:02d}:00:00")
+        for i in range(count)
+    ]
+    assert PullRun(world.ctx).run().status == "ok"  # the bootstrap: day lists, not the feed
+    world.feed.entries.clear()
+    for visit in visits:
+        world.amd.person_edits(visit, status_code=status_code)
+    return visits
+
+
+def _tick(world: World, seconds_left: float = 60.0) -> str:
+    context = DeadlineContext(remaining_ms=int(seconds_left * 1000))
+    return (
+        PullRun(world.ctx, OPTIONS)
+        .run(remaining=lambda: context.get_remaining_time_in_millis() / 1000)
+        .status
+    )
+
+
+def _a_minute_passes(world: World) -> None:
+    world.amd.feed_wait_seconds = max(0.0, world.amd.feed_wait_seconds - 60.0)
+
+
+def test_an_overflow_is_read_one_feed_turn_per_run_and_applied_once_whole(spaced: World) -> None:
+    world = spaced
+    _changed(world, 10)  # ids only; resubmitted as 3, 3, 3, 1
+    mark = world.watermark.get().value
+
+    assert _tick(world) == "partial"  # the ids-only reply; the next turn is a minute away
+    checkpoint = world.pull_windows.current
+    assert checkpoint is not None and checkpoint.reading
+    assert (checkpoint.id_chunks, checkpoint.next_id_chunk, checkpoint.chunks) == (4, 0, 0)
+    assert world.amd.count("updated_visits") == 1
+
+    statuses = []
+    for _ in range(4):
+        _a_minute_passes(world)
+        statuses.append(_tick(world))
+        assert world.amd.count("updated_visits") == 1 + len(statuses)  # one call per run
+        if statuses[-1] != "ok":
+            assert world.watermark.get().value == mark and world.feed.entries == []
+    assert statuses == ["partial", "partial", "partial", "ok"]
+    published = sorted(e.appointment_id for e in world.feed.entries)
+    assert published == sorted(f"A-{i}" for i in range(10))  # each change once
+    assert world.watermark.get().value != mark and world.pull_windows.current is None
+
+
+def test_no_feed_call_whose_turn_would_not_fit_the_remaining_time(spaced: World) -> None:
+    world = spaced
+    _changed(world, 5)
+    assert _tick(world) == "partial"
+    world.amd.feed_wait_seconds = 30.0
+
+    summary = PullRun(world.ctx, OPTIONS).run(remaining=lambda: 39.0)  # 30 s + 10 s margin
+    assert (summary.status, summary.retry_after) == ("partial", 30.0)
+    assert world.amd.count("updated_visits") == 1
+    checkpoint = world.pull_windows.current
+    assert checkpoint is not None and checkpoint.next_id_chunk == 0
+
+    world.amd.feed_wait_seconds = 0.0
+    assert _tick(world) == "partial"  # the first resubmission
+    assert world.amd.count("updated_visits") == 2
+
+
+def test_a_first_call_whose_turn_would_not_fit_is_not_made(spaced: World) -> None:
+    world = spaced
+    _changed(world, 5)
+    world.amd.feed_wait_seconds = 45.0  # within the rate wait, not within 50 s left - margin
+    assert _tick(world, seconds_left=50.0) == "too_soon"
+    assert world.amd.count("updated_visits") == 0 and world.pull_windows.current is None
+
+
+def test_a_mass_change_read_across_runs_is_blocked_and_forgotten(spaced: World) -> None:
+    world = spaced
+    _changed(world, 10, status_code=CANCELLED)
+    mark = world.watermark.get().value
+    summary = None
+    for _ in range(5):
+        summary = PullRun(world.ctx, OPTIONS).run(remaining=lambda: 60.0)
+        _a_minute_passes(world)
+    assert summary is not None and summary.status == "blocked"
+    assert summary.error_code is SyncErrorCode.MASS_CHANGE_BLOCKED
+    assert world.amd.count("updated_visits") == 1 + 4
+    assert world.watermark.get().value == mark and world.feed.entries == []
+    assert world.pull_windows.current is None and world.pull_windows.parts == {}

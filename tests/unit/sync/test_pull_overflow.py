@@ -13,6 +13,7 @@ import pytest
 
 from amdsync.domain.errors import SyncErrorCode
 from amdsync.sync import pull_fetch
+from amdsync.sync.manual_pull import ManualPulls
 from amdsync.sync.ports import VisitChanges
 from amdsync.sync.pull import PullOptions, PullRun
 from tests.fakes import FakeAmd, World, build_world
@@ -131,3 +132,21 @@ def test_a_mass_change_read_across_runs_is_blocked_and_forgotten(spaced: World) 
     assert world.amd.count("updated_visits") == 1 + 4
     assert world.watermark.get().value == mark and world.feed.entries == []
     assert world.pull_windows.current is None and world.pull_windows.parts == {}
+
+
+def test_a_manual_pull_reading_an_overflow_comes_back_at_the_feeds_next_turn(
+    spaced: World,
+) -> None:
+    world = spaced
+    _changed(world, 5)
+    pulls = ManualPulls(world.ctx, PullOptions(chunk_size=3))  # the button's: no feed wait
+    pull = pulls.request("someone@example.org")
+    step = pulls.run(pull.pull_id)
+    assert (step.finished, step.wait) == (False, FEED_TURN)  # not a busy loop of 1 s retries
+    assert world.amd.count("updated_visits") == 1
+    for _ in range(2):
+        world.amd.feed_wait_seconds = 0.0
+        step = pulls.run(pull.pull_id)
+    assert step.finished and world.amd.count("updated_visits") == 3
+    done = pulls.get(pull.pull_id)
+    assert done is not None and done.state == "done"

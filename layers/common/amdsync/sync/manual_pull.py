@@ -77,7 +77,8 @@ class ManualPulls:
         if summary.status == "busy":
             return PullStep(finished=False, wait=BUSY_RETRY_SECONDS)
         if summary.status == "partial":
-            return PullStep(finished=False, wait=RESUME_SECONDS)  # the next run resumes it
+            # The next run resumes it; an overflow read resumes at the feed's next turn.
+            return PullStep(finished=False, wait=max(RESUME_SECONDS, summary.retry_after or 0.0))
         code = summary.error_code.value if summary.error_code else None
         self._finish(pull, "done", summary=summary, error_code=code)
         if summary.status == "blocked" and self._on_blocked is not None:

@@ -25,7 +25,7 @@ from amdsync.domain.settings import Settings
 from amdsync.domain.timefmt import is_peak
 from amdsync.sync.bulk import BulkSync
 from amdsync.sync.intake import Intake
-from amdsync.sync.pull import PullRun
+from amdsync.sync.pull import PullOptions, PullRun
 from amdsync.sync.push import AppointmentPush
 from amdsync.sync.worker import JobProcessor
 from local.amdsim import admin_edits
@@ -36,7 +36,12 @@ from tests.integration.amd import strict_pacing as strict
 from tests.integration.sync.cli_scenario import run_cli_next_to_worker
 from tests.integration.sync.conftest import Stack
 from tests.integration.sync.pull_load import EPOCH as PULL_EPOCH
-from tests.integration.sync.pull_load import AmdTime, DynamoRequests, measured_pull
+from tests.integration.sync.pull_load import (
+    WHOLE_WINDOW_FEED_WAIT,
+    AmdTime,
+    DynamoRequests,
+    measured_pull,
+)
 from tests.reliability.world import (
     ZONE,
     Product,
@@ -344,7 +349,8 @@ def pull_changed(sim: SimHandle, product: Product, linked: int, extra: int) -> d
     before = _calls(sim)
     requests, amd = DynamoRequests(product), AmdTime(product)
     began, cpu = time.perf_counter(), time.thread_time()
-    summary = PullRun(product.ctx).run()
+    # Waits for the feed's turns as its client does: the whole window, overflow included.
+    summary = PullRun(product.ctx, PullOptions(max_feed_wait=WHOLE_WINDOW_FEED_WAIT)).run()
     wall, cpu = time.perf_counter() - began, time.thread_time() - cpu - amd.cpu
     delta = _delta(before, _calls(sim))
     report = sim.admin.report()

@@ -66,6 +66,7 @@ class WindowFetch:
         checkpoint moves after each chunk's visits are stored. The last chunk's move is saved
         with the stored window itself, so a checkpoint never says "read" without its pieces."""
         windows = self._ctx.pull_windows
+        this_run: dict[int, list[dict[str, Any]]] = {}  # not read back: a request each
         while window.reading:
             refusal = feed_refusal(self._ctx, self._options, remaining)
             if refusal is not None:
@@ -75,9 +76,8 @@ class WindowFetch:
             index = window.next_id_chunk
             ids = windows.ids(window.window_id, index)
             part = self._ctx.scheduler.updated_visits(window.since, ids)
-            windows.store_read(
-                window.window_id, index, [dataclasses.asdict(v) for v in part.visits]
-            )
+            this_run[index] = [dataclasses.asdict(v) for v in part.visits]
+            windows.store_read(window.window_id, index, this_run[index])
             window = window.model_copy(
                 update={
                     "next_id_chunk": index + 1,
@@ -88,9 +88,8 @@ class WindowFetch:
                 windows.save_checkpoint(window)
         read: dict[str, AmdAppointment] = {}
         for index in range(window.id_chunks):
-            read.update(
-                (v["visit_id"], visit_from(v)) for v in windows.read(window.window_id, index)
-            )
+            stored = this_run[index] if index in this_run else windows.read(window.window_id, index)
+            read.update((v["visit_id"], visit_from(v)) for v in stored)
         return self._store(window, list(read.values()))
 
     def _store(

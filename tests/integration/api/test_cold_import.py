@@ -6,12 +6,12 @@ like the layer, hold .pyc files). CPU time is asserted (a loaded machine stretch
 not CPU time); wall time and the slowest imports (`-X importtime`) are printed.
 
 The ratio test (issue 15 item 6) sets the import against `import boto3, pydantic, httpx` alone,
-measured in the same run: fresh interpreters, the two probes interleaved, medians of RATIO_RUNS
-each (a busy machine slows both alike). The import loads what routing needs (Powertools'
-resolver, the settings model, the gate); route groups, the stores, the use cases and the AMD
-client load on first use. What still separates the two (docs/performance.md): pydantic's
-BaseModel machinery, which `import pydantic` alone leaves unloaded, Powertools' event handler
-package and request validation, and the settings model.
+measured in the same run: fresh interpreters, the two probes interleaved, the best of RATIO_RUNS
+each (load only adds time; medians swung with other suites running). The import loads what
+routing needs (Powertools' resolver, the settings model, the gate); route groups, the stores,
+the use cases and the AMD client load on first use. What still separates the two
+(docs/performance.md): pydantic's BaseModel machinery, which `import pydantic` alone leaves
+unloaded, Powertools' event handler package and request validation, and the settings model.
 
 Laziness must not just move the cost: the first-request test measures import + the first
 GET /sync/status and PUT /patients/{id} against moto, in fresh interpreters, and prints both."""
@@ -179,17 +179,16 @@ def test_api_cold_import_against_boto3_pydantic_httpx(
     for _ in range(RATIO_RUNS):  # interleaved: a burst of load slows both probes alike
         base.append(_figures(env, BASELINE_PROBE))
         app.append(_figures(env, PROBE))
-    ratios = {
-        key: statistics.median(f[key] for f in app) / statistics.median(f[key] for f in base)
-        for key in ("cpu_ms", "ms")
-    }
+    # The best of each (as timeit does): load only ever adds time, and a run that met none of
+    # it is the import's own cost. Medians moved 1.2 -> 1.8 with two other suites running.
+    ratios = {key: min(f[key] for f in app) / min(f[key] for f in base) for key in ("cpu_ms", "ms")}
     with capsys.disabled():
         for key, unit in (("cpu_ms", "CPU"), ("ms", "wall")):
             print(
-                f"\napi import vs boto3+pydantic+httpx ({unit}, medians of {RATIO_RUNS}): "
-                f"{statistics.median(f[key] for f in app):.0f} ms / "
-                f"{statistics.median(f[key] for f in base):.0f} ms = {ratios[key]:.2f} "
-                f"(target {TARGET_RATIO})"
+                f"\napi import vs boto3+pydantic+httpx ({unit}, best of {RATIO_RUNS}): "
+                f"{min(f[key] for f in app):.0f} ms / {min(f[key] for f in base):.0f} ms = "
+                f"{ratios[key]:.2f} (medians {statistics.median(f[key] for f in app):.0f} / "
+                f"{statistics.median(f[key] for f in base):.0f}; target {TARGET_RATIO})"
             )
     assert ratios["cpu_ms"] <= BOUND_RATIO, (ratios, app, base)
 

@@ -17,6 +17,7 @@ from amdsync.store import keys
 from amdsync.store.amd_keys import epoch
 from amdsync.store.counters import COUNTED, RecordCounters
 from amdsync.store.dynamo import (
+    batch_get,
     from_dynamo,
     is_condition_failure,
     put_versioned_old,
@@ -30,8 +31,6 @@ IN_FLIGHT_TTL = timedelta(days=1)
 # An unlinked AMD visit stays for review until claimed or this long after its start: the
 # review list holds upcoming and recent visits, not every one AMD ever showed us.
 UNLINKED_TTL_AFTER_START = timedelta(days=14)
-# DynamoDB's BatchGetItem takes at most 100 keys.
-BATCH_GET = 100
 WAITING_INDEX = "gsi2"
 
 if TYPE_CHECKING:
@@ -54,7 +53,7 @@ class DynamoAppointments:
     def get_many(self, appointment_ids: list[str]) -> dict[str, Versioned[AppointmentSyncRecord]]:
         """The records that exist among these ids: consistent batched reads (BatchGetItem)."""
         keyed = {keys.appointment(self._practice, a): a for a in appointment_ids}
-        items = self._batch_get([{"pk": pk, "sk": keys.RECORD} for pk in keyed], None)
+        items = batch_get(self._table, [{"pk": pk, "sk": keys.RECORD} for pk in keyed], None)
         return {keyed[str(i["pk"])]: _versioned(i) for i in items}
 
     def save(self, record: AppointmentSyncRecord, expected_version: int | None) -> int:
@@ -188,7 +187,8 @@ class DynamoAppointments:
 
     def owners_of_visits(self, visit_ids: list[str]) -> dict[str, str]:
         """Owners of these visit ids (those claimed): batched consistent reads."""
-        items = self._batch_get(
+        items = batch_get(
+            self._table,
             [{"pk": keys.visit_owner(self._practice, v), "sk": "OWNER"} for v in set(visit_ids)],
             None,
         )
@@ -238,27 +238,8 @@ class DynamoAppointments:
         """Which of these visit ids are already on the review list (batched gets, no query of
         the whole list)."""
         pk = keys.unlinked(self._practice)
-        items = self._batch_get([{"pk": pk, "sk": v} for v in sorted(set(visit_ids))], "sk")
+        items = batch_get(self._table, [{"pk": pk, "sk": v} for v in sorted(set(visit_ids))], "sk")
         return {str(i["sk"]) for i in items}
-
-    def _batch_get(self, wanted: list[dict[str, str]], projection: str | None) -> list[Any]:
-        """BatchGetItem in pages of BATCH_GET keys, consistent, retrying unprocessed keys."""
-        found: list[Any] = []
-        client = self._table.meta.client
-        for start in range(0, len(wanted), BATCH_GET):
-            request: dict[str, Any] = {
-                self._table.name: {
-                    "Keys": wanted[start : start + BATCH_GET],
-                    "ConsistentRead": True,
-                }
-            }
-            if projection:
-                request[self._table.name]["ProjectionExpression"] = projection
-            while request:
-                reply = client.batch_get_item(RequestItems=request)
-                found.extend(reply["Responses"].get(self._table.name, []))
-                request = reply.get("UnprocessedKeys") or {}
-        return found
 
     def list_unlinked(self) -> list[UnlinkedAmdAppointment]:
         condition = Key("pk").eq(keys.unlinked(self._practice))

@@ -13,6 +13,9 @@ from amdsync.domain.concurrency import AlreadyExistsError, StaleWriteError
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import DynamoDBServiceResource, Table
 
+# DynamoDB's BatchGetItem takes at most 100 keys.
+BATCH_GET = 100
+
 
 def to_dynamo(value: Any) -> Any:
     """DynamoDB's resource API refuses floats; it wants Decimal (and stores ints exactly)."""
@@ -128,6 +131,25 @@ def query_page(
     page = table.query(**kwargs)
     last = page.get("LastEvaluatedKey")
     return page.get("Items", []), json.dumps(last, sort_keys=True) if last else None
+
+
+def batch_get(
+    table: Table, wanted: list[dict[str, str]], projection: str | None = None
+) -> list[dict[str, Any]]:
+    """These items (those that exist), by BatchGetItem in pages of BATCH_GET keys, consistent,
+    retrying unprocessed keys. Order is not kept."""
+    found: list[dict[str, Any]] = []
+    client = table.meta.client
+    for start in range(0, len(wanted), BATCH_GET):
+        page: dict[str, Any] = {"Keys": wanted[start : start + BATCH_GET], "ConsistentRead": True}
+        if projection:
+            page["ProjectionExpression"] = projection
+        request: dict[str, Any] = {table.name: page}
+        while request:
+            reply = client.batch_get_item(RequestItems=request)
+            found.extend(reply["Responses"].get(table.name, []))
+            request = reply.get("UnprocessedKeys") or {}
+    return found
 
 
 def table_of(resource: DynamoDBServiceResource, name: str) -> Table:

@@ -11,14 +11,23 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from local.runner.moto_endpoint import serialize_dynamodb
+
 REPO = Path(__file__).resolve().parents[1]
+
+
+def _moto_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dummy credentials for in-process moto, and DynamoDB requests one at a time: moto's
+    conditional writes are not atomic across threads (DynamoDB's are), and tests race threads."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    serialize_dynamodb()
 
 
 def pk_sk_table(monkeypatch: pytest.MonkeyPatch, name: str = "state") -> Iterator[Any]:
     """Yield the table inside `mock_aws()`; use from a fixture (`yield from pk_sk_table(...)`)."""
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    _moto_environment(monkeypatch)
     with mock_aws():
         yield boto3.resource("dynamodb", region_name="us-east-1").create_table(
             TableName=name,
@@ -41,9 +50,7 @@ def template_table(monkeypatch: pytest.MonkeyPatch, logical_id: str) -> Iterator
     template, problems = decode(str(REPO / "template.yaml"))
     assert not problems
     props = template["Resources"][logical_id]["Properties"]
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    _moto_environment(monkeypatch)
     request = {
         key: props[key]
         for key in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes")

@@ -34,8 +34,10 @@ def serialize_dynamodb() -> None:
 
     moto's `transact_write_items` deep-copies each table it touches while other request threads
     may write to that table, which crashes ("dictionary changed size during iteration") under
-    concurrent workers. Real DynamoDB has no such limit; serialising here changes no result
-    the product can observe, only the local server's concurrency.
+    concurrent workers; and its conditional writes check, then write, with nothing in between
+    to stop another thread (two racing lease takers could both win). Real DynamoDB has neither
+    problem; serialising here changes no result the product can observe, only the local
+    server's concurrency. Tests that race threads against in-process moto call it too.
     """
     from moto.dynamodb.responses import DynamoHandler  # noqa: PLC0415 - moto loads lazily
 

@@ -8,37 +8,20 @@ import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from amdsync.store.control import DynamoLeases
 from amdsync.sync.ports import VisitChanges
 from amdsync.sync.pull import LEASE_SLACK_SECONDS, PullOptions, PullRun, PullSummary
 from tests.fakes import PRACTICE, World, build_world
+from tests.moto_tables import pk_sk_table
 
 TABLE = "amdsync-control-lease"
 
 
 @pytest.fixture
 def leases(monkeypatch: pytest.MonkeyPatch) -> Iterator[DynamoLeases]:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-west-2")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        resource = boto3.resource("dynamodb")
-        table = resource.create_table(
-            TableName=TABLE,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-        )
+    for table in pk_sk_table(monkeypatch, TABLE):
         yield DynamoLeases(table, PRACTICE)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Key
@@ -19,11 +19,14 @@ from amdsync.store.dynamo import (
     query_all,
     to_dynamo,
 )
+from amdsync.store.lease import acquire_lease, release_lease
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
 WATERMARK = "WATERMARK"
+# A lease item lingers this long past its end before DynamoDB's TTL removes it.
+_TIDY = timedelta(hours=1)
 # Plan markers outlive any bulk job's run (the queue keeps messages 14 days).
 PLAN_MARKER_TTL_SECONDS = 30 * 24 * 3600
 
@@ -68,37 +71,13 @@ class DynamoLeases:
         self._practice = practice
 
     def acquire(self, name: str, owner: str, now: datetime, until: datetime) -> bool:
-        item: dict[str, Any] = {
-            "pk": keys.control(self._practice, "LEASE"),
-            "sk": name,
-            "owner": owner,
-            "until": int(until.timestamp()),
-            "expiresAt": int(until.timestamp()) + 3600,
-        }
-        try:
-            self._table.put_item(
-                Item=item,
-                ConditionExpression="attribute_not_exists(pk) OR #u < :now OR #o = :owner",
-                ExpressionAttributeNames={"#u": "until", "#o": "owner"},
-                ExpressionAttributeValues={":now": int(now.timestamp()), ":owner": owner},
-            )
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return acquire_lease(self._table, self._key(name), owner, now, until, tidy_after=_TIDY)
 
     def release(self, name: str, owner: str) -> None:
-        try:
-            self._table.delete_item(
-                Key={"pk": keys.control(self._practice, "LEASE"), "sk": name},
-                ConditionExpression="#o = :owner",
-                ExpressionAttributeNames={"#o": "owner"},
-                ExpressionAttributeValues={":owner": owner},
-            )
-        except ClientError as exc:
-            if not is_condition_failure(exc):
-                raise
+        release_lease(self._table, self._key(name), owner)
+
+    def _key(self, name: str) -> dict[str, str]:
+        return {"pk": keys.control(self._practice, "LEASE"), "sk": name}
 
 
 class DynamoBulkJobs:

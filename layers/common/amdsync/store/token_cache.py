@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
 from amdsync.domain.token_keys import TokenOwner, token_cache_key
 from amdsync.store.amd_keys import amd_pk, epoch
+from amdsync.store.dynamo import is_condition_failure
+from amdsync.store.lease import acquire_lease, release_lease
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -36,10 +38,6 @@ class StoredToken:
 
 def _pk(owner: TokenOwner) -> str:
     return amd_pk(token_cache_key(owner))
-
-
-def _conditional_failed(exc: ClientError) -> bool:
-    return bool(exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
 
 
 class DynamoTokenCache:
@@ -89,40 +87,19 @@ class DynamoTokenCache:
                 ExpressionAttributeValues={":t": token},
             )
         except ClientError as exc:
-            if not _conditional_failed(exc):
+            if not is_condition_failure(exc):
                 raise  # a newer token is there: keep it
 
     def try_lease(self, owner: TokenOwner, holder: str, now: datetime, until: datetime) -> bool:
-        values: dict[str, Any] = {":now": epoch(now), ":owner": holder}
-        try:
-            self._table.put_item(
-                Item={
-                    "pk": _pk(owner),
-                    "sk": LEASE_SK,
-                    "owner": holder,
-                    "leaseUntil": epoch(until),
-                    "expiresAt": epoch(until + _TTL_SLACK),
-                },
-                ConditionExpression=(
-                    "attribute_not_exists(pk) OR leaseUntil < :now OR #o = :owner"
-                ),
-                ExpressionAttributeNames={"#o": "owner"},
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as exc:
-            if _conditional_failed(exc):
-                return False
-            raise
-        return True
+        return acquire_lease(
+            self._table,
+            {"pk": _pk(owner), "sk": LEASE_SK},
+            holder,
+            now,
+            until,
+            tidy_after=_TTL_SLACK,
+            until_attribute="leaseUntil",
+        )
 
     def release_lease(self, owner: TokenOwner, holder: str) -> None:
-        try:
-            self._table.delete_item(
-                Key={"pk": _pk(owner), "sk": LEASE_SK},
-                ConditionExpression="#o = :owner",
-                ExpressionAttributeNames={"#o": "owner"},
-                ExpressionAttributeValues={":owner": holder},
-            )
-        except ClientError as exc:
-            if not _conditional_failed(exc):
-                raise
+        release_lease(self._table, {"pk": _pk(owner), "sk": LEASE_SK}, holder)

@@ -48,6 +48,32 @@ def test_the_mass_change_guard_blocks_without_reading_every_appointment(world: W
     assert (summary.status, summary.error_code) == ("blocked", SyncErrorCode.MASS_CHANGE_BLOCKED)
 
 
+def test_a_window_with_too_few_cancels_to_trip_the_guard_reads_no_upcoming_range(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Most pulls (an idle tick, a few edits) cannot trip the guard: they skip its range read."""
+    visits = [synced(world, f"A-{i}", start=f"2026-12-{1 + i:02d}T09:00:00") for i in range(8)]
+    assert PullRun(world.ctx).run().status == "ok"
+    ranges: list[tuple[str, str]] = []
+    real = world.appointments.list_between
+
+    def counted(start: str, end: str) -> Any:
+        ranges.append((start, end))
+        return real(start, end)
+
+    monkeypatch.setattr(world.appointments, "list_between", counted)
+    assert PullRun(world.ctx).run().status == "ok"  # nothing changed
+    for visit in visits[:5]:  # mass_change_min cancels: never "more than" the minimum
+        world.amd.person_edits(visit, status_code=10)
+    world.amd.person_edits(visits[5], status_code=2)
+    assert PullRun(world.ctx).run().status == "ok"
+    assert ranges == []
+    for visit in visits[6:8]:
+        world.amd.person_edits(visit, status_code=10)
+    assert PullRun(world.ctx).run().status == "ok"  # 2 cancels in this window: still no read
+    assert ranges == []
+
+
 def _refuse(*_: Any, **__: Any) -> Any:
     raise AssertionError("a full read on a bounded path")
 

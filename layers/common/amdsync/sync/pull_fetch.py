@@ -144,6 +144,14 @@ class WindowFetch:
 
     def _mass_change(self, visits: list[AmdAppointment]) -> bool:
         """SPEC §6: refuse a pull that would cancel too large a share of upcoming appointments."""
+        cancels = {
+            v.visit_id
+            for v in visits
+            if v.status_code is not None
+            and ehr_status_from_amd(v.status_code) is EhrStatus.CANCELLED
+        }
+        if len(cancels) <= self._options.mass_change_min:
+            return False  # cannot trip the guard: most pulls skip reading the upcoming range
         now = self._ctx.clock.now()
         # Already-cancelled records are not "upcoming": their cancels (often our own pushes,
         # echoed back by GETUPDATEDVISITS) would change nothing and must not trip the guard.
@@ -156,14 +164,7 @@ class WindowFetch:
         ]
         if not upcoming:
             return False
-        upcoming_visits = {r.advanced_md_visit_id for r in upcoming}
-        cancelling = sum(
-            1
-            for v in visits
-            if v.visit_id in upcoming_visits
-            and v.status_code is not None
-            and ehr_status_from_amd(v.status_code) is EhrStatus.CANCELLED
-        )
+        cancelling = len(cancels & {r.advanced_md_visit_id for r in upcoming})
         ratio = self._ctx.settings.get().value.mass_change_guard_ratio
         return cancelling > self._options.mass_change_min and cancelling / len(upcoming) > ratio
 

@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup lint format types validate test unit reliability bench build run smoke openapi lock clean
+.PHONY: help setup lint format types validate test unit reliability bench build run smoke openapi lock clean screenshots
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -74,6 +74,9 @@ test: setup lint types ## Everything CI runs: lint, types, template checks and e
 reliability: setup ## Long profiles: full fault campaign and fuzzing, then every slow test
 	AMDSYNC_RELIABILITY=full $(VENV)/bin/pytest -q -n 2 tests/reliability tests/fuzz $(PYTEST_ARGS)
 	$(VENV)/bin/pytest -q -n 2 -m slow tests/integration tests/e2e tests/ui tests/unit $(PYTEST_ARGS)
+
+screenshots: setup ## Refresh the README's screenshots (docs/screenshots) from the UI tests
+	AMDSYNC_SCREENSHOTS_DIR=docs/screenshots $(VENV)/bin/pytest -q -n 2 tests/ui $(PYTEST_ARGS)
 
 bench: setup ## Benchmarks on the local stack; prints a table, writes bench/results.json
 	$(SAM) build >/dev/null

@@ -17,6 +17,7 @@ runs on the real clock as deployed.
 from __future__ import annotations
 
 import json
+import os
 import time
 import urllib.error
 import urllib.request
@@ -40,7 +41,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-SCREENSHOTS = REPO / "docs" / "screenshots"
+# A test run writes its screenshots under .local/ (git-ignored); `make screenshots` points this
+# at docs/screenshots to refresh the README's pictures on purpose.
+SCREENSHOTS = Path(os.environ.get("AMDSYNC_SCREENSHOTS_DIR", REPO / ".local" / "screenshots"))
 TOKEN_KEY = "amdsync.token"
 
 PATIENT: dict[str, Any] = {

@@ -2,7 +2,7 @@
 
 Every page is checked for: what it shows per role, no console errors or failed API calls beyond
 the expected ones, and no serious/critical axe-core violations. Screenshots for the README are
-written to docs/screenshots/.
+written where conftest.SCREENSHOTS says (`make screenshots` refreshes docs/screenshots/).
 """
 
 from __future__ import annotations

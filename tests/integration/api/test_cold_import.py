@@ -47,7 +47,7 @@ RUNS = 3
 RATIO_RUNS = 9
 TARGET_RATIO = 1.3  # issue 15 item 6: not met (docs/performance.md)
 # Held: the libraries the handler cannot do without already cost ~1.4 x the baseline (the floor
-# probe); the handler measured 1.45-1.6 on the shared 2-core machine (docs/performance.md).
+# probe); the handler measured 1.46-1.62 on the shared 2-core machine (docs/performance.md).
 # BOUND_RATIO fails main before the lazy route groups; the name check below catches a route
 # group, the stores or the AMD client back at import whatever the machine's speed.
 BOUND_RATIO = 1.8

@@ -12,7 +12,7 @@ machine stretches wall time more than CPU time); wall time and the slowest impor
 The ratio test (issue 15 item 6) sets the import against `import boto3, pydantic, httpx` alone,
 measured in the same run: fresh interpreters, the probes interleaved, the median of the pairs'
 ratios (a burst of load slows both runs of a pair alike; best-of-9 per probe swung 1.48-1.85
-between runs on a loaded machine, the paired median 1.51-1.57). The import loads what routing
+between runs on a loaded machine, the paired median 1.46-1.62). The import loads what routing
 needs (Powertools' resolver with request validation, the settings model, the gate); route groups,
 the stores, the use cases and the AMD client load on first use. A third probe, the library floor,
 imports and builds only what the handler cannot do without (boto3, pydantic's BaseModel,
@@ -228,6 +228,24 @@ def test_api_cold_import_against_boto3_pydantic_httpx(
             f"{_paired(runs, 'app', 'floor'):.2f}"
         )
     assert ratio <= BOUND_RATIO, (ratio, runs)
+
+
+DEPLOYED_CHECK_PROBE = """
+import importlib.util, json, sys
+import httpx, boto3, aws_lambda_powertools, jinja2, aws_xray_sdk
+dev = [n for n in ("pytest", "moto", "rich", "click", "pygments") if importlib.util.find_spec(n)]
+cli = sorted({"rich", "click"} & set(sys.modules))
+print(json.dumps({"dev_importable": dev, "cli_loaded": cli}))
+"""
+
+
+def test_the_probes_see_the_deployed_packages_and_no_development_ones(
+    api_environment: dict[str, str],
+) -> None:
+    """The baseline's `import httpx` must not load httpx's command line (click, rich), which a
+    development venv has and a deployed function does not."""
+    figures = _figures(api_environment, DEPLOYED_CHECK_PROBE)
+    assert figures == {"dev_importable": [], "cli_loaded": []}, figures
 
 
 # Loaded on first use, never by the import: X-Ray, Jinja, the AMD client, every route group,

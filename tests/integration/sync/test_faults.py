@@ -13,6 +13,7 @@ import pytest
 from amdsync.amd.budget import derive_budget
 from amdsync.domain.errors import SyncErrorCode
 from amdsync.jobs import SyncJob
+from amdsync.sync.reports import stats_for
 from amdsync.sync.worker import JobProcessor
 from tests.integration.sync.conftest import PATIENT_DOB, PATIENT_NAME, World, work_day
 from tests.integration.sync.invariants import assert_sim_clean, calls
@@ -124,6 +125,37 @@ def test_an_amd_429_defers_the_job_until_the_window_passes(world: World) -> None
     _one_appointment(world, appt)
     report = world.report()
     assert calls(report, "appointments.create") == 1
+    assert_sim_clean(report, http_429=1)
+
+
+def test_a_429_burst_is_waited_out_counted_and_nothing_lost(world: World) -> None:
+    """The make-test twin of tests/e2e/test_bulk_and_faults.py::
+    test_a_429_burst_is_waited_out_and_counted (marked slow: on the local stack the product holds
+    its budgets for a real 62 s window). Here the window passes by `next_rate_window`."""
+    patient = _patient_synced(world)
+    first = world.id("A8")
+    world.register(first, patient, work_day(2, 8))
+    assert [d.kind for d in world.drain()] == ["done"]
+    waits_before = stats_for(world.ctx, "24h").rate_limit_waits
+    world.sim.admin.faults("429", action="appointments.create")
+
+    booked = [world.id(f"A{hour}") for hour in (9, 10, 11)]
+    for hour, appt in zip((9, 10, 11), booked, strict=True):
+        world.register(appt, patient, work_day(2, hour))
+    during = world.drain()
+
+    # Every job waits for the window (none fails, none hot-retries), and the waits are counted.
+    assert during and {d.kind for d in during} == {"defer"}, during
+    assert all(world.record(appt).amd_sync_status == "pending" for appt in booked)
+    assert stats_for(world.ctx, "24h").rate_limit_waits > waits_before
+    world.next_rate_window()
+    assert {d.kind for d in world.drain()} == {"done"}
+
+    for appt in (first, *booked):
+        _one_appointment(world, appt)
+    report = world.report()
+    assert calls(report, "appointments.create") == 4
+    assert len(world.amd_appointments(date=work_day(2, 8).date().isoformat())) == 4
     assert_sim_clean(report, http_429=1)
 
 

@@ -36,6 +36,7 @@ from local.runner.api_client import AmdsyncApi, SimAdmin, wait_for
 from local.runner.clock import ScaledClock
 from local.runner.seed import ProviderSlot, api_for, confirm_mappings
 from local.runner.stack import LocalStack, StackConfig
+from tests.shared_stack import shared
 
 FAST = 6000  # calls per minute, every tier, peak and off-peak
 E2E_LIMITS = {
@@ -371,10 +372,7 @@ def _count(value: Any) -> int:
     return int(value or 0)
 
 
-# Module scope, not session: moto's state is process-global, so one stack per process at a
-# time; other suites (UI, fuzz, reliability) start their own stacks in the same xdist worker.
-@pytest.fixture(scope="module")
-def e2e() -> Iterator[E2E]:
+def _start_e2e() -> E2E:
     config = StackConfig(
         api_port=0,
         moto_port=0,
@@ -398,10 +396,23 @@ def e2e() -> Iterator[E2E]:
         providers = confirm_mappings(api, providers=22)
         harness = E2E(stack, api, sim, providers)
         harness.settings(syncFrequency="manual")
-        yield harness
-    finally:
+    except BaseException:
         stack.stop()
-    assert multiprocessing.active_children() == []
+        raise
+    return harness
+
+
+def _stop_e2e(harness: E2E) -> None:
+    harness.stack.stop()
+    assert multiprocessing.active_children() == [], "the e2e stack left processes behind"
+
+
+# One stack per process for every e2e module (tests/shared_stack.py): each test owns its data
+# (id prefix, providers, days) and leaves the stack idle, so no module needs a fresh one. It
+# is stopped before a test of another suite runs (moto allows one stack per process).
+@pytest.fixture(scope="module")
+def e2e() -> E2E:
+    return shared("e2e", _start_e2e, _stop_e2e)
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,8 @@ year: 50,000 synced appointments and 10,000 patients (`--quick`: a few hundred).
 
 from __future__ import annotations
 
+import json
+import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -60,9 +62,7 @@ def run_scale(sim: SimHandle, stack: LocalStack, quick: bool) -> dict[str, Any]:
     counter = RequestCounter().install()
     product = _reset(sim, stack, datetime(2025, 3, 12, 5, 0, tzinfo=ZONE))
     out: dict[str, Any] = {"sizes": sizes.__dict__, "seconds": {}}
-    began = time.perf_counter()
-    out["seed"] = _seed(stack, product, sizes)
-    out["seconds"]["seed"] = round(time.perf_counter() - began, 1)
+    out["seed"] = _timed(out, "seed", lambda: _seed(stack, product, sizes))
     patients = _sync_patients(product, 20)
     measured: dict[str, Any] = {}
     out["lanes"] = _timed(out, "lanes", lambda: _lanes(sim, product, patients, sizes, counter))
@@ -74,16 +74,20 @@ def run_scale(sim: SimHandle, stack: LocalStack, quick: bool) -> dict[str, Any]:
         out["api"] = _timed(out, "api", lambda: _api(api, sizes, counter))
         measured.update(out["api"].pop("cost_inputs"))
         api_peak = _api_memory(api)
-    out["memory"] = _memory(sim, stack, product, patients, api_peak)
+    out["memory"] = _timed(out, "memory", lambda: _memory(sim, stack, product, patients, api_peak))
     measured["memory_gb"] = stack.functions["SyncWorkerFunction"].memory_mb / 1024
     out["cost"] = scale_cost.model(measured)
     return out
 
 
 def _timed(out: dict[str, Any], name: str, call: Any) -> Any:
+    """Run one phase; print its figures as soon as it ends (a full run takes most of an hour,
+    and a later phase's failure must not lose what the earlier ones measured)."""
     began = time.perf_counter()
     result = call()
     out["seconds"][name] = round(time.perf_counter() - began, 1)
+    figures = json.dumps(result, default=str, sort_keys=True)
+    print(f"... scale {name}: {out['seconds'][name]} s {figures}", file=sys.stderr, flush=True)
     return result
 
 

@@ -1,5 +1,6 @@
 """Sync worker: consumes SQS FIFO batches of sync jobs, reporting partial batch failures."""
 
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (
@@ -14,6 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from amdsync.compose import PowertoolsMetrics, Services
 from amdsync.config import WorkerSettings, load_settings
 from amdsync.observability import bridge_library_logs, logger, metrics, tracer
+from amdsync.sync.context import SyncContext
 from amdsync.sync.queue_worker import RecordRef, handle_record
 from amdsync.sync.worker import JobProcessor
 
@@ -25,7 +27,7 @@ SERVICES = Services(SETTINGS, PowertoolsMetrics(metrics))
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
-def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
+def record_handler(record: SQSRecord, lambda_context: LambdaContext, ctx: SyncContext) -> None:
     # Every line logged for this record, the AMD client's included, carries its message id.
     logger.append_keys(message_id=record.message_id)
     decision = handle_record(
@@ -37,7 +39,7 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
         ),
         # A manual pull stops between its pieces before this invocation's deadline.
         lambda: JobProcessor(
-            SERVICES.context(),
+            ctx,
             remaining=lambda: lambda_context.get_remaining_time_in_millis() / 1000,
             backoff_base=SETTINGS.retry_base_seconds,
             # The pull button's pull, stopped by the mass-change guard: the scheduled pull's notice.
@@ -56,6 +58,8 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     # An AMD write whose worst case no longer fits this invocation is deferred, not started.
     SERVICES.deadline.start(lambda: context.get_remaining_time_in_millis() / 1000)
+    # One context for the batch: its records share one read of the settings and mappings.
+    handler = partial(record_handler, ctx=SERVICES.invocation_context())
     return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
+        event=event, record_handler=handler, processor=processor, context=context
     )

@@ -21,7 +21,11 @@ id, the one its record names), and AMD saw exactly 20,000 creates.
 
 Speed: the EHR records are written through the store in batches (the intake's per-record
 checks are not what is tested here), the worker loop runs in-process over `MemoryQueue`
-instead of moto's SQS, and moto runs in process (`mock_aws`) instead of behind HTTP.
+instead of moto's SQS, moto runs in process (`mock_aws`) instead of behind HTTP, and moto's
+transactions back up the items they name instead of deep-copying whole tables
+(`keyed_transaction_backups`: the same outcome, failed transactions included). As the sync
+worker's Lambda does, each batch of 10 messages is one invocation with its own context
+(`Services.invocation_context`: settings and mappings read once per batch).
 `AMDSYNC_BULK_TOTAL` runs a smaller version locally.
 """
 
@@ -30,7 +34,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -52,6 +56,7 @@ from tests.reliability.world import (
     demographics,
     desired,
     in_process_stack,
+    keyed_transaction_backups,
     sim_visits_by_reference,
 )
 
@@ -67,7 +72,7 @@ FIRST_DAY = date(2025, 3, 17)  # a Monday after the campaign epoch (off-peak Wed
 def aws(amd_sim_server: SimHandle) -> Iterator[InProcessStack]:
     """moto in process (the conftest's runs it over HTTP): this run's cost is its ~30
     DynamoDB calls per appointment, and the loopback round trip is a third of each."""
-    with in_process_stack(amd_sim_server) as stack:
+    with in_process_stack(amd_sim_server) as stack, keyed_transaction_backups():
         yield stack
 
 
@@ -189,9 +194,12 @@ def deliver(product: Product, processor: JobProcessor, job: SyncJob, run: Run) -
         product.queue.enqueue([job])  # processed, but its delete never reached SQS
 
 
-def drive(product: Product, bulk: BulkSync, processor: JobProcessor, job_id: str) -> Run:
+def drive(
+    product: Product, bulk: BulkSync, invocation: Callable[[], JobProcessor], job_id: str
+) -> Run:
     run = Run()
     while product.queue.depth():
+        processor = invocation()  # one Lambda invocation per batch of up to 10 messages
         for job in product.queue.take(10):
             deliver(product, processor, job, run)
             # Read as a person polling would: now and then, and after every planning step.
@@ -251,7 +259,15 @@ def test_bulk_of_20000_completes_with_nothing_twice(product: Product, amd_sim: S
     assert (job.state, job.total) == ("planning", None)
 
     simulated_from = product.clock.now()
-    run = drive(product, bulk, JobProcessor(ctx), job.job_id)
+
+    def invocation() -> JobProcessor:
+        """A worker invocation's own context, over the same crashing bulk store and queue."""
+        fresh = product.services.invocation_context()
+        return JobProcessor(
+            dataclasses.replace(fresh, queue=product.queue, bulk_jobs=confirm_crash)
+        )
+
+    run = drive(product, bulk, invocation, job.job_id)
 
     final = bulk.progress(job.job_id)
     assert final is not None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlparse
@@ -299,6 +299,17 @@ class Services:
             metrics=self.metrics,
             amd_calls=cast("CallCounter", adapter),
             fingerprint=self.fingerprint,
+        )
+
+    def invocation_context(self) -> SyncContext:
+        """The context for one worker invocation (a batch of jobs): the settings and the
+        mappings its jobs read come from DynamoDB once per invocation, not once per job
+        (sync/read_cache.py). Built afresh per invocation, so nothing outlives it."""
+        from amdsync.sync.read_cache import CachedMappings, CachedSettings
+
+        ctx = self.context()
+        return replace(
+            ctx, mappings=CachedMappings(ctx.mappings), settings=CachedSettings(ctx.settings)
         )
 
     @cached_property

@@ -29,7 +29,7 @@ from amdsync.sync.journal import Journal, Operation
 from amdsync.sync.merge import MergeOutcome, merge_with_amd, with_values
 from amdsync.sync.patients import PatientBusy, PatientSync
 from amdsync.sync.ports import AmdAppointment, Booking
-from amdsync.sync.resolve import ReverseMappings, resolve_reason, resolve_targets
+from amdsync.sync.resolve import AmdTargets, ReverseMappings, resolve_reason, resolve_targets
 
 MAX_STALE_RETRIES = 5
 _UNBOOKED_FINAL = frozenset({EhrStatus.CANCELLED})
@@ -115,9 +115,11 @@ class AppointmentPush:
             return self._create(stored, op)
         return self._update(stored, op)
 
-    def _booking(self, record: AppointmentSyncRecord, patient_amd_id: str) -> Booking:
+    def _booking(
+        self, record: AppointmentSyncRecord, patient_amd_id: str, targets: AmdTargets | None = None
+    ) -> Booking:
         """What AMD is asked to hold: AMD ids, and the start as practice-local wall time."""
-        targets = resolve_targets(self._ctx.mappings, record)
+        targets = targets or resolve_targets(self._ctx.mappings, record)
         return Booking(
             patient_id=patient_amd_id,
             profile_id=targets.profile_id,
@@ -140,8 +142,9 @@ class AppointmentPush:
             return PushResult(PushOutcome.NOOP)
         targets = resolve_targets(self._ctx.mappings, record)
         patient_amd_id = self._patients.ensure(record.patient_id, targets.profile_id)
-        booking = self._booking(record, patient_amd_id)
+        booking = self._booking(record, patient_amd_id, targets)
         version = stored.version
+        intent: AppointmentSyncRecord | None = None
         visit_id = self._find_existing(record, booking)
         if visit_id is None:
             intent = record.model_copy(update={"create_intent_at": self._ctx.clock.now()})
@@ -157,7 +160,9 @@ class AppointmentPush:
         owner = self._ctx.appointments.claim_visit(visit_id, record.appointment_id)
         if owner != record.appointment_id:
             raise SyncProblem(SyncErrorCode.AMD_REJECTED, f"visit {visit_id} belongs to {owner}")
-        booked = self._store_visit(record, version, visit_id, patient_amd_id)
+        # What we last wrote (the intent) or read: the first try needs no read of its own.
+        known = Versioned(intent, version) if intent is not None else stored
+        booked = self._store_visit(known, visit_id, patient_amd_id, targets)
         self._ctx.appointments.clear_in_flight(record.appointment_id)
         self._ctx.metrics.count("AppointmentsCreated")
         if booked.value.snapshot() != booked.value.base_snapshot:
@@ -171,17 +176,25 @@ class AppointmentPush:
         return visit_id or self._ctx.scheduler.find_visit(booking)
 
     def _store_visit(
-        self, booked: AppointmentSyncRecord, version: int, visit_id: str, patient_amd_id: str
+        self,
+        known: Versioned[AppointmentSyncRecord],
+        visit_id: str,
+        patient_amd_id: str,
+        targets: AmdTargets,
     ) -> Versioned[AppointmentSyncRecord]:
         """Save the AMD ids; retried on fresh state so a concurrent EHR edit cannot lose them.
 
+        `known` is the record as this push last wrote or read it: the first save is
+        conditional on its version, so no read is needed unless someone wrote since.
         The base snapshot is what AMD now holds: the state we booked, with AMD's initial
         status. A newer EHR edit stays as desired state and is pushed as a change.
         """
-        targets = resolve_targets(self._ctx.mappings, booked)
+        booked = known.value
         base = {**booked.snapshot(), "status": EhrStatus.SCHEDULED.value}
+        current: Versioned[AppointmentSyncRecord] | None = known
         for _ in range(MAX_STALE_RETRIES):
-            current = self._ctx.appointments.get(booked.appointment_id)
+            if current is None:
+                current = self._ctx.appointments.get(booked.appointment_id)
             assert current is not None
             record = current.value.model_copy(
                 update={
@@ -200,6 +213,7 @@ class AppointmentPush:
             try:
                 new_version = self._ctx.appointments.save(record, current.version)
             except StaleWriteError:
+                current = None  # written meanwhile: read it and put the ids on that
                 continue
             return Versioned(record, new_version)
         raise RetryLater(SyncErrorCode.INTERNAL, "could not store the AMD visit id")

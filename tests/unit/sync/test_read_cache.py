@@ -43,21 +43,15 @@ def mappings() -> Reads:
     return Reads(store)
 
 
-def test_a_mapping_is_read_once_and_a_missing_one_too(mappings: Reads) -> None:
+def test_a_kind_is_read_once_for_all_its_gets_and_lists(mappings: Reads) -> None:
     cached = CachedMappings(mappings)
     for _ in range(3):
         assert cached.get(MappingKind.FACILITIES, "MAIN") == facility("11")
+        assert cached.get(MappingKind.FACILITIES, "ANNEX") == facility("12", "ANNEX")
         assert cached.get(MappingKind.FACILITIES, "NOWHERE") is None
-    assert mappings.calls["get"] == 2
-
-
-def test_a_listed_kind_answers_its_gets_without_reads(mappings: Reads) -> None:
-    cached = CachedMappings(mappings)
-    assert [m.amd_id for m in cached.list(MappingKind.FACILITIES)] == ["12", "11"]
-    assert cached.get(MappingKind.FACILITIES, "ANNEX") == facility("12", "ANNEX")
-    assert cached.get(MappingKind.FACILITIES, "NOWHERE") is None
-    cached.list(MappingKind.FACILITIES)
-    assert (mappings.calls["list"], mappings.calls["get"]) == (1, 0)
+        assert {m.amd_id for m in cached.list(MappingKind.FACILITIES)} == {"11", "12"}
+    assert cached.get(MappingKind.PROVIDERS, "DR-1") is None
+    assert (mappings.calls["list"], mappings.calls["get"]) == (2, 0)
 
 
 def test_a_put_through_the_cache_is_read_back_fresh(mappings: Reads) -> None:

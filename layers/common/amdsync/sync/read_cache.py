@@ -2,7 +2,8 @@
 
 Every job reads the practice's settings and the mappings its appointment names; creating one
 appointment read nine mapping items (three per target resolution). An invocation's context
-holds these caches, so a batch of jobs reads each mapping and the settings once. They live as
+holds these caches, so a batch of jobs reads the settings once and each mapping kind it uses
+once. They live as
 long as that context and never in the process: a mapping or setting an admin changes is in
 effect from the next invocation, at most one worker timeout later (docs/decisions.md).
 A write through a cache forgets what it held, so a context never reads its own writes stale.
@@ -17,35 +18,27 @@ from amdsync.sync.ports import MappingStore, SettingsStore
 
 
 class CachedMappings:
+    """A kind is read whole (one query) on its first use: a batch names many providers, and a
+    practice's mappings of one kind are a few dozen small items, one read unit or two."""
+
     def __init__(self, inner: MappingStore) -> None:
         self._inner = inner
-        self._items: dict[tuple[MappingKind, str], Mapping | None] = {}
-        self._lists: dict[MappingKind, list[Mapping]] = {}
+        self._kinds: dict[MappingKind, dict[str, Mapping]] = {}
 
     def get(self, kind: MappingKind, ehr_id: str) -> Mapping | None:
-        key = (kind, ehr_id)
-        if key in self._items:
-            return self._items[key]
-        listed = self._lists.get(kind)
-        if listed is not None:  # the whole kind is known already: no read for one of it
-            found = next((m for m in listed if m.ehr_id == ehr_id), None)
-        else:
-            found = self._inner.get(kind, ehr_id)
-        self._items[key] = found
-        return found
+        return self._of(kind).get(ehr_id)
 
     def put(self, mapping: Mapping) -> None:
-        self._forget(mapping.kind, mapping.ehr_id)  # first: a failed put leaves nothing stale
+        self._kinds.pop(mapping.kind, None)  # first: a failed put leaves nothing stale
         self._inner.put(mapping)
 
     def list(self, kind: MappingKind) -> list[Mapping]:
-        if kind not in self._lists:
-            self._lists[kind] = self._inner.list(kind)
-        return list(self._lists[kind])
+        return list(self._of(kind).values())
 
-    def _forget(self, kind: MappingKind, ehr_id: str) -> None:
-        self._items.pop((kind, ehr_id), None)
-        self._lists.pop(kind, None)
+    def _of(self, kind: MappingKind) -> dict[str, Mapping]:
+        if kind not in self._kinds:
+            self._kinds[kind] = {m.ehr_id: m for m in self._inner.list(kind)}
+        return self._kinds[kind]
 
 
 class CachedSettings:

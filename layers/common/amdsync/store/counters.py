@@ -93,9 +93,33 @@ class RecordCounters:
 
     def move(self, old: set[str] | None, new: set[str], synced_at: str | None) -> None:
         """`old` None: the record was not counted before (new, or saved before counters)."""
-        add_counts(self._table, self._key, record_delta(old or set(), new))
+        delta = {k: v for k, v in record_delta(old or set(), new).items() if v}
+        if delta and synced_at and self._add_with_latest(delta, synced_at):
+            return
+        add_counts(self._table, self._key, delta)
         if synced_at:
             self._latest(synced_at)
+
+    def _add_with_latest(self, delta: dict[str, int], synced_at: str) -> bool:
+        """The counts and the newest sync time in one update (a sync's usual save: one request
+        instead of two). False when a newer time is stored: nothing was written then, so the
+        caller adds the counts alone."""
+        names = {f"#a{i}": name for i, name in enumerate(delta)}
+        values: dict[str, Any] = {f":a{i}": value for i, value in enumerate(delta.values())}
+        added = ", ".join(f"#a{i} :a{i}" for i in range(len(delta)))
+        try:
+            self._table.update_item(
+                Key=self._key,
+                UpdateExpression=f"ADD {added} SET #l = :t",
+                ConditionExpression="attribute_not_exists(#l) OR #l < :t",
+                ExpressionAttributeNames={**names, "#l": LAST_SYNCED},
+                ExpressionAttributeValues=to_dynamo({**values, ":t": synced_at}),
+            )
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+            return False
+        return True
 
     def move_all(self, moves: list[tuple[set[str] | None, set[str], str | None]]) -> None:
         """Many `move`s as one ADD and at most one newest-sync update."""

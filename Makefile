@@ -68,15 +68,18 @@ unit: $(VENV)/.installed ## Unit tests only (fast, no sockets)
 
 # The template checks (sam validate --lint, cfn-lint, checkov, for both identity set-ups) are
 # tests (tests/unit/test_template_checks.py): running `validate` here as well would run them twice.
+# --dist loadfile: a module's tests run on one worker, so a module-scoped local stack (ui, runner,
+# e2e) starts once, not once per worker that receives one of its tests. (loadgroup would be finer,
+# but xdist 3.8 cannot mark groups under pytest 9: it renames `_nodeid`, which pytest 9 no longer reads.)
 test: setup lint types ## Everything CI runs: lint, types, template checks and every test not marked slow
-	$(VENV)/bin/pytest -q -n 2 -m "not slow" --durations=10 $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -q -n 2 --dist loadfile -m "not slow" --durations=10 $(PYTEST_ARGS)
 
 reliability: setup ## Long profiles: full fault campaign and fuzzing, then every slow test
 	AMDSYNC_RELIABILITY=full $(VENV)/bin/pytest -q -n 2 tests/reliability tests/fuzz $(PYTEST_ARGS)
-	$(VENV)/bin/pytest -q -n 2 -m slow tests/integration tests/e2e tests/ui tests/unit $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -q -n 2 --dist loadfile -m slow tests/integration tests/e2e tests/ui tests/unit $(PYTEST_ARGS)
 
 screenshots: setup ## Refresh the README's screenshots (docs/screenshots) from the UI tests
-	AMDSYNC_SCREENSHOTS_DIR=docs/screenshots $(VENV)/bin/pytest -q -n 2 tests/ui $(PYTEST_ARGS)
+	AMDSYNC_SCREENSHOTS_DIR=docs/screenshots $(VENV)/bin/pytest -q -n 2 --dist loadfile tests/ui $(PYTEST_ARGS)
 
 bench: setup ## Benchmarks on the local stack; prints a table, writes bench/results.json
 	$(SAM) build >/dev/null

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import urlparse
 
 import boto3
 from botocore.config import Config
@@ -31,7 +30,6 @@ if TYPE_CHECKING:
     # routes never call AMD), and their modules (pydantic models among them) are most of the
     # import time a function would otherwise pay before its first request.
     from amdsync.amd.config import AmdCredentials
-    from amdsync.amd.errors import AmdError
     from amdsync.amd.service import AdvancedMD
     from amdsync.amd.tiers import LimitTable
     from amdsync.domain.patients import PatientDemographics
@@ -52,7 +50,7 @@ if TYPE_CHECKING:
         SyncLogs,
     )
     from amdsync.sync.webhooks import WebhookServices
-    from amdsync.web.views import BudgetView, ConnectionInfo, ConnectionReport, LookupItem
+    from amdsync.web.amd_admin import AmdAdminService
 
 DEFAULT_CONFIRM_METHOD = "1"
 
@@ -326,6 +324,8 @@ class Services:
         return AdvancedMDPatients(self.amd)
 
     def amd_admin(self) -> AmdAdminService:
+        from amdsync.web.amd_admin import AmdAdminService
+
         return AmdAdminService(self)
 
     def _announcing_stores(
@@ -354,89 +354,6 @@ class Services:
 
     def webhooks(self) -> WebhookServices:
         return webhook_services(self.settings, self._dynamodb, self.clock, self.metrics)
-
-
-class AmdAdminService:
-    """Lookups, the connection test and the rate budget for the API and the UI."""
-
-    def __init__(self, services: Services) -> None:
-        self._services = services
-
-    def lookup(self, kind: str) -> list[LookupItem]:
-        from amdsync.web.views import LookupItem
-
-        lookups = self._services.amd.lookups
-        if kind == "providers":
-            setup = lookups.scheduler_setup()
-            columns: dict[str, list[str]] = {}
-            for column in setup.columns:
-                if column.profile_id:
-                    columns.setdefault(column.profile_id, []).append(column.id)
-            return [
-                LookupItem(amd_id=p.id, code=p.code, name=p.name, column_ids=columns.get(p.id, []))
-                for p in lookups.profiles()
-            ]
-        if kind == "facilities":
-            return [LookupItem(amd_id=f.id, code=f.code, name=f.name) for f in lookups.facilities()]
-        if kind == "appointment-types":
-            return [
-                LookupItem(amd_id=t.id, name=t.name)
-                for t in lookups.appointment_types()
-                if not t.deleted
-            ]
-        return [LookupItem(amd_id=r.id, name=r.name) for r in lookups.reasons()]
-
-    def test_connection(self) -> ConnectionReport:
-        from amdsync.amd.errors import AmdError
-        from amdsync.web.views import ConnectionReport
-
-        try:
-            report = self._services.amd.test_connection()
-        except AmdError as exc:
-            return ConnectionReport(ok=False, message=_plain(exc))
-        except Exception as exc:
-            return ConnectionReport(
-                ok=False, message=f"Could not check the connection ({type(exc).__name__})."
-            )
-        return ConnectionReport(
-            ok=report.ok,
-            message=report.message,
-            provider_count=report.provider_count,
-            checks={"login": True, "lookups": True},
-        )
-
-    def budgets(self) -> list[BudgetView]:
-        from amdsync.web.views import BudgetView
-
-        return [
-            BudgetView(budget=b.budget.value, limit=b.limit, used=b.used, peak=b.peak)
-            for b in self._services.amd.client.limiter.snapshot()
-        ]
-
-    def connection_info(self) -> ConnectionInfo:
-        from amdsync.web.views import ConnectionInfo
-
-        credentials = self._services.credentials
-        return ConnectionInfo(
-            office_key=credentials.masked_office_key,
-            username=credentials.username,
-            app_name=credentials.app_name,
-            login_host=urlparse(credentials.partner_login_url).hostname,
-        )
-
-    def appointment_link(self, visit_id: str) -> str | None:
-        # PROTOCOL.md documents no URL that opens an appointment in AdvancedMD's own screens,
-        # and a made-up one only sends people nowhere: no link; the UI shows the visit id to
-        # copy into AdvancedMD's search instead.
-        del visit_id
-        return None
-
-
-def _plain(exc: AmdError) -> str:
-    return {
-        "AMD_AUTH_FAILED": "AdvancedMD refused the username, password or office key.",
-        "AMD_ACCESS_DENIED": "The AdvancedMD user lacks a permission (it needs the API role).",
-    }.get(exc.error_code, f"AdvancedMD could not be reached or refused the check ({exc.meaning}).")
 
 
 def webhook_services(

@@ -41,8 +41,9 @@ from local.runner.function_specs import read_functions
 from local.runner.lambda_environment import lambda_environment
 from local.runner.moto_endpoint import DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY
 from local.runner.resources import LocalResources, create_resources
-from local.runner.stack import TEMPLATE_PATH, LocalStack, StackConfig
+from local.runner.stack import TEMPLATE_PATH, LocalStack
 from local.runner.template import LOCAL_REGION, Template
+from tests.stacks import resources_only
 
 ZONE = ZoneInfo("America/Denver")
 # Providers whose column is open Mon-Fri 08:00-17:00 with one appointment per slot
@@ -94,18 +95,7 @@ class MemoryQueue:
 def moto_stack(sim: SimHandle) -> Iterator[tuple[LocalStack, dict[str, str]]]:
     """The local stack's AWS side only (moto, resources from template.yaml), with the worker's
     Lambda environment set in this process (boto3 follows AWS_ENDPOINT_URL)."""
-    config = StackConfig(
-        api_port=0,
-        moto_port=0,
-        sim_port=0,
-        start_simulator=False,
-        run_http=False,
-        run_pollers=False,
-        run_scheduler=False,
-        prewarm=False,
-        functions=(),
-        parameter_overrides={"AmdPartnerLoginUrl": sim.partner_login_url},
-    )
+    config = resources_only(sim)
     forget_cached_clients()
     stack = LocalStack(config).start()
     saved = dict(os.environ)

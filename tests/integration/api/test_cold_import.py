@@ -38,9 +38,10 @@ from cfnlint.decode import decode
 
 from amdsync.web.routes import API_ROUTES
 from local.runner.lambda_environment import lambda_environment
-from local.runner.stack import LocalStack, StackConfig
+from local.runner.stack import LocalStack
 from tests.lambda_support import EVENTS, FUNCTIONS, REPO
 from tests.runtime_site import link_runtime_site
+from tests.stacks import resources_only
 
 BOUND_CPU_MS = 3000.0
 RUNS = 3
@@ -300,17 +301,7 @@ print(json.dumps({
 def moto_api_environment(layer_site: Path, runtime_site: Path) -> Iterator[dict[str, str]]:
     """The ApiFunction's environment against a moto server holding the template's resources
     (the local runner's code creates them), with the layer as `sam build` makes it."""
-    config = StackConfig(
-        api_port=0,
-        moto_port=0,
-        sim_port=0,
-        start_simulator=False,
-        run_http=False,
-        run_pollers=False,
-        run_scheduler=False,
-        prewarm=False,
-        functions=(),
-    )
+    config = resources_only()
     stack = LocalStack(config).start()
     try:
         assert stack.moto is not None

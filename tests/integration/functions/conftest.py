@@ -10,8 +10,9 @@ import pytest
 
 from local.amdsim.handle import SimHandle
 from local.runner.lambda_environment import lambda_environment
-from local.runner.stack import LocalStack, StackConfig
+from local.runner.stack import LocalStack
 from tests.lambda_support import load_handler
+from tests.stacks import resources_only
 
 LOGICAL_IDS = {
     "api": "ApiFunction",
@@ -58,18 +59,7 @@ def aws(amd_sim: SimHandle, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsHarn
     # The handlers run on the real clock, so the simulator follows real time too (its demo
     # data is seeded around today).
     amd_sim.admin.reset(seed=1, patients=60, appointments=150)
-    config = StackConfig(
-        api_port=0,
-        moto_port=0,
-        sim_port=0,
-        start_simulator=False,
-        run_http=False,
-        run_pollers=False,
-        run_scheduler=False,
-        prewarm=False,
-        functions=(),
-        parameter_overrides={"AmdPartnerLoginUrl": amd_sim.partner_login_url},
-    )
+    config = resources_only(amd_sim)
     stack = LocalStack(config).start()
     try:
         yield AwsHarness(stack, amd_sim, monkeypatch)

@@ -25,10 +25,11 @@ from amdsync.jobs import SyncJob
 from amdsync.sync import queue_worker
 from amdsync.sync.worker import RETRY_BUDGET
 from local.amdsim.handle import SimHandle
-from local.runner.stack import LocalStack, StackConfig
+from local.runner.stack import LocalStack
 from tests.fakes import PRACTICE, World, build_world
 from tests.integration.functions.conftest import AwsHarness
 from tests.lambda_support import FakeLambdaContext
+from tests.stacks import resources_only
 from tests.unit.sync.helpers import PATIENT, register_patient
 
 MAX_RECEIVE_COUNT = 5
@@ -42,18 +43,7 @@ def stacks(amd_sim: SimHandle, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stac
     started: list[LocalStack] = []
 
     def start(overrides: dict[str, str]) -> AwsHarness:
-        config = StackConfig(
-            api_port=0,
-            moto_port=0,
-            sim_port=0,
-            start_simulator=False,
-            run_http=False,
-            run_pollers=False,
-            run_scheduler=False,
-            prewarm=False,
-            functions=(),
-            parameter_overrides={"AmdPartnerLoginUrl": amd_sim.partner_login_url, **overrides},
-        )
+        config = resources_only(amd_sim, **overrides)
         stack = LocalStack(config).start()
         started.append(stack)
         return AwsHarness(stack, amd_sim, monkeypatch)

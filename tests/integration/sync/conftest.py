@@ -41,8 +41,9 @@ from amdsync.sync.queue_worker import RecordRef, RetryRecord, handle_record
 from amdsync.sync.worker import JobDecision, JobProcessor
 from local.amdsim.handle import SimHandle
 from local.runner.lambda_environment import lambda_environment
-from local.runner.stack import LocalStack, StackConfig
+from local.runner.stack import LocalStack
 from tests.integration.sync import phi
+from tests.stacks import resources_only
 
 ZONE = ZoneInfo("America/Denver")
 SIM_SEED = {"seed": 7, "patients": 30, "appointments": 0}
@@ -145,18 +146,7 @@ class Stack:
 
 @pytest.fixture(scope="package")
 def stack(amd_sim_server: SimHandle) -> Iterator[Stack]:
-    config = StackConfig(
-        api_port=0,
-        moto_port=0,
-        sim_port=0,
-        start_simulator=False,
-        run_http=False,
-        run_pollers=False,
-        run_scheduler=False,
-        prewarm=False,
-        functions=(),
-        parameter_overrides={"AmdPartnerLoginUrl": amd_sim_server.partner_login_url},
-    )
+    config = resources_only(amd_sim_server)
     local = LocalStack(config).start()
     patch = pytest.MonkeyPatch()
     try:

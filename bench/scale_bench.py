@@ -150,13 +150,16 @@ def _two_lanes(sim: SimHandle, patients: list[str], days: list[date]) -> Lanes:
 def _pull(
     sim: SimHandle, product: Product, sizes: Sizes, counter: RequestCounter
 ) -> dict[str, Any]:
-    """As deployed first; if that cannot finish the window (it makes no progress for
-    STUCK_AFTER invocations), again with the CLI's rate wait, so the feed's waits happen inside
-    the invocations (and count against their deadline)."""
+    """As deployed first; if that cannot finish the window within one invocation per feed call
+    plus STUCK_AFTER, again with the CLI's rate wait, so the feed's waits happen inside the
+    invocations (and count against their deadline)."""
     n = sizes.pulled
     deployed = scale_pull.pull_product(product)
     scale_pull.book_changes(sim, deployed, n)
-    out = _pull_run(sim, deployed, n, counter, scale_pull.STUCK_AFTER)
+    # One feed call per tick at best (1 + ⌈n/500⌉ of them), and some slack for ticks whose
+    # feed turn does not fit their deadline.
+    limit = scale_pull.target_calls(n) + scale_pull.STUCK_AFTER
+    out = _pull_run(sim, deployed, n, counter, limit)
     out["composition"] = "PullFunction (rate wait 50 s)"
     if not out["finished"]:
         out = {"as_deployed": out}

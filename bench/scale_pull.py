@@ -25,7 +25,7 @@ from tests.reliability.world import ZONE, Product
 DEADLINE_SECONDS = 60.0
 TICK_SECONDS = 60.0
 MAX_INVOCATIONS = 400
-# The deployed composition gives up after this many invocations without progress.
+# The deployed composition may take this many invocations beyond one per feed call.
 STUCK_AFTER = 10
 # The CLI's rate wait (AMD_MAX_RATE_WAIT's default): long enough for every feed call's turn.
 WAITING_MAX_RATE_WAIT = 3600.0

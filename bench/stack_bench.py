@@ -26,12 +26,12 @@ from local.amdsim.app import Simulator
 from local.amdsim.handle import SimHandle
 from local.amdsim.server import start_server
 from local.runner.lambda_environment import lambda_environment
+from local.runner.moto_endpoint import forget_cached_sdk_clients
 from local.runner.stack import LocalStack, StackConfig
 from tests.reliability.world import (
     Product,
     Slots,
     confirm_mappings,
-    forget_cached_clients,
     work_days,
 )
 
@@ -99,7 +99,7 @@ def running_stack(
             function_environment={"AMD_RATE_LIMITS_JSON": json.dumps(WIDE_LIMITS)},
         )
         # The descriptors stay redirected while the stack runs: pools spawn hosts on demand.
-        forget_cached_clients()
+        forget_cached_sdk_clients()
         stack = LocalStack(config).start()
         assert stack.moto is not None
         env = lambda_environment(

@@ -7,6 +7,7 @@ own boto3 clients get the same settings explicitly (the runner never edits its o
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import urllib.request
 from dataclasses import dataclass, field
@@ -53,6 +54,19 @@ def serialize_dynamodb() -> None:
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
 
 
+def forget_cached_sdk_clients() -> None:
+    """Drop the AWS clients this process caches across calls: they are bound to the endpoint
+    that was current when they were made, which is gone once it stops.
+
+    Powertools parameters keeps one provider (and its boto3 client) per process, which is right
+    in Lambda, where the endpoint never changes; in a test process the next stack listens on
+    another port. Only a module already loaded is touched (the runner never imports Powertools).
+    """
+    base = sys.modules.get("aws_lambda_powertools.utilities.parameters.base")
+    if base is not None:
+        base.DEFAULT_PROVIDERS.clear()
+
+
 @dataclass
 class MotoEndpoint:
     """A running moto server. `start()` binds (port 0 picks a free one); `stop()` resets moto's
@@ -94,6 +108,7 @@ class MotoEndpoint:
             self._server.stop()
             self._server = None
             _ACTIVE.remove(self)
+            forget_cached_sdk_clients()
 
     def reset(self) -> None:
         """Drop every moto resource (moto's own admin API)."""

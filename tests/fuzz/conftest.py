@@ -12,9 +12,10 @@ import schemathesis
 
 from bench.stack_bench import SIM_WIDE, WIDE_LIMITS
 from local.amdsim.handle import SimHandle
+from local.runner.moto_endpoint import forget_cached_sdk_clients
 from local.runner.stack import LocalStack, StackConfig
 from tests.reliability.conftest import pytest_collection_modifyitems, pytest_configure
-from tests.reliability.world import ROOT_OPENAPI, forget_cached_clients
+from tests.reliability.world import ROOT_OPENAPI
 
 __all__ = ["pytest_collection_modifyitems", "pytest_configure"]
 
@@ -25,7 +26,7 @@ def api_stack(amd_sim_server: SimHandle) -> Iterator[LocalStack]:
     # rate limit applies: a deferral is not what this suite is about).
     amd_sim_server.admin.reset(seed=1, patients=30, appointments=60)
     amd_sim_server.admin.config(**SIM_WIDE)
-    forget_cached_clients()
+    forget_cached_sdk_clients()
     config = StackConfig(
         api_port=0,
         moto_port=0,

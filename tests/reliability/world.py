@@ -39,7 +39,11 @@ from amdsync.sync.metrics import RecordingMetrics
 from local.amdsim.handle import SimHandle
 from local.runner.function_specs import read_functions
 from local.runner.lambda_environment import lambda_environment
-from local.runner.moto_endpoint import DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY
+from local.runner.moto_endpoint import (
+    DUMMY_ACCESS_KEY,
+    DUMMY_SECRET_KEY,
+    forget_cached_sdk_clients,
+)
 from local.runner.resources import LocalResources, create_resources
 from local.runner.stack import TEMPLATE_PATH, LocalStack
 from local.runner.template import LOCAL_REGION, Template
@@ -96,7 +100,7 @@ def moto_stack(sim: SimHandle) -> Iterator[tuple[LocalStack, dict[str, str]]]:
     """The local stack's AWS side only (moto, resources from template.yaml), with the worker's
     Lambda environment set in this process (boto3 follows AWS_ENDPOINT_URL)."""
     config = resources_only(sim)
-    forget_cached_clients()
+    forget_cached_sdk_clients()
     stack = LocalStack(config).start()
     saved = dict(os.environ)
     try:
@@ -200,14 +204,6 @@ def _put_back(table: Any, hash_value: Any, range_value: Any, item: Any) -> None:
         table.items[hash_value].pop(range_value, None)
     else:
         table.items[hash_value][range_value] = item
-
-
-def forget_cached_clients() -> None:
-    """Powertools caches its Secrets Manager client per process (the Lambda-friendly choice):
-    a second moto stack in this process must not be asked through the first one's endpoint."""
-    from aws_lambda_powertools.utilities.parameters import base  # noqa: PLC0415
-
-    base.DEFAULT_PROVIDERS.clear()
 
 
 def wipe(stack: LocalStack) -> None:
@@ -420,7 +416,7 @@ class InProcessStack:
 def in_process_stack(sim: SimHandle) -> Iterator[InProcessStack]:
     """The local stack's AWS side in process (`mock_aws`), with the sync worker's Lambda
     environment set in this process, as `moto_stack` does over HTTP."""
-    forget_cached_clients()
+    forget_cached_sdk_clients()
     saved = dict(os.environ)
     os.environ.pop("AWS_ENDPOINT_URL", None)
     try:
@@ -443,4 +439,4 @@ def in_process_stack(sim: SimHandle) -> Iterator[InProcessStack]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
-        forget_cached_clients()
+        forget_cached_sdk_clients()

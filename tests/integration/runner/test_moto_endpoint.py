@@ -3,10 +3,13 @@ progress, change feed) while other workers write the same table."""
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
 import boto3
+import pytest
+from aws_lambda_powertools.utilities import parameters
 from botocore.config import Config
 
 from local.runner.moto_endpoint import MotoEndpoint
@@ -80,3 +83,22 @@ def test_concurrent_transactions_and_writes_neither_crash_nor_lose_counts() -> N
         assert int(item["Item"]["n"]["N"]) == WORKERS * ROUNDS
     finally:
         endpoint.stop()
+
+
+def test_a_secret_read_through_powertools_reaches_the_next_endpoint_of_the_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Powertools keeps one Secrets Manager client per process (right for Lambda). A stack that
+    stops must not leave it bound to its dead port: the next stack's tests read their secret
+    (a CI run failed 9 setups this way when one worker restarted a package's stack)."""
+    for generation in range(2):
+        endpoint = MotoEndpoint(port=0).start()
+        try:
+            for key, value in endpoint.environment().items():
+                monkeypatch.setenv(key, value)
+            secret = json.dumps({"generation": generation})
+            endpoint.client("secretsmanager").create_secret(Name="amd", SecretString=secret)
+            read = parameters.get_secret("amd", transform="json", max_age=0)
+            assert read == {"generation": generation}
+        finally:
+            endpoint.stop()

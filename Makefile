@@ -71,8 +71,10 @@ unit: $(VENV)/.installed ## Unit tests only (fast, no sockets)
 # --dist loadfile: a module's tests run on one worker, so a module-scoped local stack (ui, runner,
 # e2e) starts once, not once per worker that receives one of its tests. (loadgroup would be finer,
 # but xdist 3.8 cannot mark groups under pytest 9: it renames `_nodeid`, which pytest 9 no longer reads.)
+# --no-loadscope-reorder: files are handed out longest suite first (tests/conftest.py), not
+# most-tests first, so the last files are short and neither worker idles at the end.
 test: setup lint types ## Everything CI runs: lint, types, template checks and every test not marked slow
-	$(VENV)/bin/pytest -q -n 2 --dist loadfile -m "not slow" --durations=10 $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -q -n 2 --dist loadfile --no-loadscope-reorder -m "not slow" --durations=10 $(PYTEST_ARGS)
 
 reliability: setup ## Long profiles: full fault campaign and fuzzing, then every slow test
 	AMDSYNC_RELIABILITY=full $(VENV)/bin/pytest -q -n 2 tests/reliability tests/fuzz $(PYTEST_ARGS)

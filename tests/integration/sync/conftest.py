@@ -10,7 +10,13 @@ Rate limits: the product runs on the real clock, so its limiter judges peak/off-
 real time of day, and PROTOCOL §6's peak limits (Tier 1 and the change feed at 1/min, one login a
 minute) would make any test with two pulls or a re-login wait a minute. So both sides get the same
 widened table (`TEST_LIMITS`, through `Services.limits`), and the simulator keeps enforcing it:
-a 429 the tests did not inject still means the product exceeded its own limiter.
+a 429 the tests did not inject still means the product exceeded its own limiter. The table is
+ten times AMD's off-peak tiers: the limiter spaces calls evenly over the minute, and at AMD's own
+values a pull or a lookup round slept seconds in every test (how the product paces at AMD's real
+limits is tests/integration/amd's subject: test_pacing_strict_sim.py and friends).
+
+The mappings' AMD ids come from the simulator's lookups through the product, once per stack:
+every test re-seeds the simulator with the same seed, so the ids are the same each time.
 """
 
 from __future__ import annotations
@@ -48,20 +54,24 @@ from tests.stacks import resources_only
 ZONE = ZoneInfo("America/Denver")
 SIM_SEED = {"seed": 7, "patients": 30, "appointments": 0}
 
-# Off-peak limits at every hour, with the two 1-per-minute caps (change feed, login) widened.
-WIDE = 60
+# Ten times AMD's off-peak tiers at every hour, the two 1-per-minute caps (change feed, login)
+# widened; the simulator enforces the same numbers.
+TIER_SCALE = 10
+WIDE = 600
+TIERS = {"1": Budget.TIER1, "2": Budget.TIER2, "3": Budget.TIER3}  # the simulator's names
+TIER_LIMITS = {b: DEFAULT_LIMITS[b].off_peak * TIER_SCALE for b in TIERS.values()}
 TEST_LIMITS = LimitTable(
     limits={
-        **{b: Limit(peak=DEFAULT_LIMITS[b].off_peak, off_peak=DEFAULT_LIMITS[b].off_peak)
-           for b in (Budget.TIER1, Budget.TIER2, Budget.TIER3)},
+        **{b: Limit(peak=n, off_peak=n) for b, n in TIER_LIMITS.items()},
         Budget.FEED: Limit(peak=WIDE, off_peak=WIDE),
         Budget.LOGIN: Limit(peak=5, off_peak=5),
     },
     is_peak=lambda _instant: False,
 )  # fmt: skip
+_SIM_TIERS = {name: TIER_LIMITS[budget] for name, budget in TIERS.items()}
 SIM_LIMITS = {
-    "peak_limits": {"1": 60, "2": 120, "3": 120},
-    "offpeak_limits": {"1": 60, "2": 120, "3": 120},
+    "peak_limits": _SIM_TIERS,
+    "offpeak_limits": _SIM_TIERS,
     "updated_cap_per_minute": WIDE,
 }
 # A pull may wait this long for the change feed's own spacing (TEST_LIMITS: 62 s / WIDE).
@@ -107,6 +117,7 @@ HOLD_DEFERRALS_OVER = 5.0
 class Stack:
     local: LocalStack
     environment: dict[str, str]
+    mappings: list[Mapping] | None = None  # looked up by the package's first test
 
     def client(self, service: str) -> Any:
         assert self.local.moto is not None
@@ -360,12 +371,19 @@ def work_days(count: int, first_ahead: int = 2) -> list[date]:
 
 def confirm_mappings(ctx: SyncContext, services: Services) -> None:
     """Confirmed mappings picked from the simulator's lookups (never hard-coded AMD ids)."""
+    for mapping in looked_up_mappings(services):
+        ctx.mappings.put(mapping)
+
+
+def looked_up_mappings(services: Services) -> list[Mapping]:
+    """The test's EHR ids mapped to the AMD ids the simulator's lookups answer."""
     admin = services.amd_admin()
     providers = {p.amd_id: p for p in admin.lookup("providers")}
+    mappings = []
     for ehr_id, index in {**PROVIDERS, **BULK_PROVIDERS}.items():
         profile = providers[str(101 + index)]
         assert profile.column_ids == [str(201 + index)], profile
-        ctx.mappings.put(
+        mappings.append(
             Mapping(
                 kind=MappingKind.PROVIDERS,
                 ehr_id=ehr_id,
@@ -375,13 +393,13 @@ def confirm_mappings(ctx: SyncContext, services: Services) -> None:
             )
         )
     facility = next(f for f in admin.lookup("facilities") if f.code == FACILITY[1])
-    ctx.mappings.put(
+    mappings.append(
         Mapping(
             kind=MappingKind.FACILITIES, ehr_id=FACILITY[0], amd_id=facility.amd_id, confirmed=True
         )
     )
     appt_type = next(t for t in admin.lookup("appointment-types") if t.name == TYPE[1])
-    ctx.mappings.put(
+    mappings.append(
         Mapping(
             kind=MappingKind.APPOINTMENT_TYPES,
             ehr_id=TYPE[0],
@@ -390,10 +408,11 @@ def confirm_mappings(ctx: SyncContext, services: Services) -> None:
         )
     )
     reasons = {r.name: r.amd_id for r in admin.lookup("reasons")}
-    for ehr_id, name in REASONS.items():
-        ctx.mappings.put(
-            Mapping(kind=MappingKind.REASONS, ehr_id=ehr_id, amd_id=reasons[name], confirmed=True)
-        )
+    mappings += [
+        Mapping(kind=MappingKind.REASONS, ehr_id=ehr_id, amd_id=reasons[name], confirmed=True)
+        for ehr_id, name in REASONS.items()
+    ]
+    return mappings
 
 
 _counter = iter(range(1, 1_000_000))
@@ -413,6 +432,9 @@ def world(stack: Stack, amd_sim: SimHandle, caplog: pytest.LogCaptureFixture) ->
     ctx = services.context()
     tag = f"{os.getpid() % 1000}{next(_counter)}"
     w = World(stack, amd_sim, services, ctx, metrics, tag, settings)
-    confirm_mappings(ctx, services)
+    if stack.mappings is None:  # the same seed each test: the same AMD ids (module docstring)
+        stack.mappings = looked_up_mappings(services)
+    for mapping in stack.mappings:
+        ctx.mappings.put(mapping)
     yield w
     phi.assert_clean(w, caplog)

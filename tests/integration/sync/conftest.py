@@ -64,7 +64,7 @@ TEST_LIMITS = LimitTable(
     limits={
         **{b: Limit(peak=n, off_peak=n) for b, n in TIER_LIMITS.items()},
         Budget.FEED: Limit(peak=WIDE, off_peak=WIDE),
-        Budget.LOGIN: Limit(peak=5, off_peak=5),
+        Budget.LOGIN: Limit(peak=WIDE, off_peak=WIDE),
     },
     is_peak=lambda _instant: False,
 )  # fmt: skip

@@ -186,6 +186,13 @@ class Simulator:
         fault = codes.too_many_requests(60 - self.amd_clock.now().second)
         return render_reply(self, Reply(fault=fault.fault), as_json=as_json, status=429)
 
+    def post_fault(self, rule: FaultRule | None, resp: Response) -> Response:
+        """Faults applied once the request is processed: `drop` sends nothing back (counted)."""
+        if rule is not None and rule.kind == "drop":
+            self.metrics.fault_injected(rule.kind)
+            resp.drop = True
+        return resp
+
     def token_faults(self, rule: FaultRule | None, token: Token, action: str) -> None:
         """Injected expiry/privilege faults and the privilege switch (after token checks)."""
         if rule is not None and rule.kind in {"expired", "lapse"}:

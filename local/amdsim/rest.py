@@ -57,8 +57,7 @@ def handle_rest(sim: Simulator, req: Request, host: str, app: str, parts: list[s
             sim.metrics.violation(fault.violation, action, now)
         sim.metrics.add("http_429")
         resp = render_reply(sim, Reply(fault=fault.fault), as_json=True, status=429)
-    resp.drop = rule is not None and rule.kind == "drop"
-    return resp
+    return sim.post_fault(rule, resp)
 
 
 def _bearer(sim: Simulator, req: Request, app: str, action: str) -> Token:

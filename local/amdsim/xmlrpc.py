@@ -78,8 +78,7 @@ def handle_xmlrpc(
     except HttpError as err:
         return Response(err.status, err.detail.encode("utf-8"))
     resp = render_reply(sim, reply, as_json=as_json, status=status)
-    resp.drop = rule is not None and rule.kind == "drop"
-    return resp
+    return sim.post_fault(rule, resp)
 
 
 def _msgtime(sim: Simulator, msg: El, now: datetime) -> datetime | None:

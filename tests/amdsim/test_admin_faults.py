@@ -95,7 +95,9 @@ def test_commit_then_drop_creates_the_appointment(amd: Amd):
     refs = amd.ok("getvisitidbyrefid", visitlist={"visit": {"@referenceid": "EHR-DROP-1"}})
     assert "@id" in refs["visitlist"]["visit"]
     amd.book(startdatetime="2025-04-15T10:00:00", referenceid="EHR-DROP-1")  # blind retry
-    assert amd.report()["duplicate_appointments"] == 0  # 4186 stopped the retry here
+    report = amd.report()
+    assert report["duplicate_appointments"] == 0  # 4186 stopped the retry here
+    assert report["faults_injected"] == {"drop": 1}  # counted like every other kind
 
 
 def test_drop_on_xmlrpc_commits(amd: Amd):
@@ -112,6 +114,7 @@ def test_drop_on_xmlrpc_commits(amd: Amd):
     with pytest.raises(httpx.TransportError):
         amd.raw("addpatient", patientlist={"patient": patient})
     assert amd.h.admin.patients(name="DROPPED")
+    assert amd.report()["faults_injected"] == {"drop": 1}
 
 
 def test_latency(amd: Amd):

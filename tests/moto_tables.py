@@ -15,6 +15,20 @@ from local.runner.moto_endpoint import serialize_dynamodb
 
 REPO = Path(__file__).resolve().parents[1]
 
+# The table shape every repository uses: CreateTable's arguments (and a CloudFormation table's
+# Properties) apart from the name.
+PK_SK_TABLE: dict[str, Any] = {
+    "KeySchema": [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ],
+    "AttributeDefinitions": [
+        {"AttributeName": "pk", "AttributeType": "S"},
+        {"AttributeName": "sk", "AttributeType": "S"},
+    ],
+    "BillingMode": "PAY_PER_REQUEST",
+}
+
 
 def _moto_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Dummy credentials for in-process moto, and DynamoDB requests one at a time: moto's
@@ -30,16 +44,7 @@ def pk_sk_table(monkeypatch: pytest.MonkeyPatch, name: str = "state") -> Iterato
     _moto_environment(monkeypatch)
     with mock_aws():
         yield boto3.resource("dynamodb", region_name="us-east-1").create_table(
-            TableName=name,
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
+            TableName=name, **PK_SK_TABLE
         )
 
 

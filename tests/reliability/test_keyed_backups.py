@@ -11,6 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from tests.moto_tables import PK_SK_TABLE
 from tests.reliability.world import keyed_transaction_backups
 
 
@@ -43,18 +44,7 @@ TRANSACTIONS = [
 def outcome(backups: AbstractContextManager[Any]) -> tuple[list[Any], list[bool]]:
     with mock_aws(), backups:
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName="t",
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        client.create_table(TableName="t", **PK_SK_TABLE)
         committed = []
         for items in TRANSACTIONS:
             try:

@@ -11,25 +11,13 @@ from moto import mock_aws
 from amdsync.cli import main
 from amdsync.cli_stack import STACK_PARAMETERS, STACK_RESOURCES
 from local.runner.template import Template
+from tests.moto_tables import PK_SK_TABLE
 
 REGION = "us-east-1"
 STACK = "amdsync-test"
 SECRET = "amdsync/test-credentials"
 
-_TABLE = {
-    "Type": "AWS::DynamoDB::Table",
-    "Properties": {
-        "BillingMode": "PAY_PER_REQUEST",
-        "KeySchema": [
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        "AttributeDefinitions": [
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-    },
-}
+_TABLE = {"Type": "AWS::DynamoDB::Table", "Properties": PK_SK_TABLE}
 
 
 def _stack_template(login_url: str) -> str:

@@ -15,6 +15,7 @@ from amdsync.web.idempotency import dynamodb_persistence
 from amdsync.web.resolver import create_resolver
 from amdsync.web.routes import API_ROUTES, RouteSpec
 from tests.fakes import PRACTICE
+from tests.moto_tables import PK_SK_TABLE
 from tests.unit.api.samples import APPOINTMENT_BODY, PATIENT_BODY, route_id, sample_for
 from tests.unit.api.support import Api, FakeApiServices, Reply, claims
 
@@ -30,18 +31,7 @@ def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
         client = boto3.client("dynamodb")
-        client.create_table(
-            TableName=TABLE,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-        )
+        client.create_table(TableName=TABLE, **PK_SK_TABLE)
         yield client
 
 

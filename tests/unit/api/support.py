@@ -218,6 +218,7 @@ class Reply:
         assert set(body) >= PROBLEM_KEYS, body
         assert body["status"] == status
         assert body["type"].startswith("https://")
+        assert body["title"] and body["title"] != "Error", body  # names the kind of failure
         if code is not None:
             assert body["code"] == code, body
         assert "Traceback" not in self.text

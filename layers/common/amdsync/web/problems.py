@@ -4,6 +4,7 @@ stable `code`, no PHI, no credentials and no stack trace."""
 from __future__ import annotations
 
 import json
+from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -17,13 +18,25 @@ TITLES = {
     403: "Forbidden",
     404: "Not found",
     409: "Conflict",
+    412: "Precondition failed",
     413: "Payload too large",
     415: "Unsupported media type",
     422: "Unprocessable content",
     429: "Too many requests",
+    500: "Internal error",
     502: "AdvancedMD error",
     503: "AdvancedMD unavailable",
 }
+
+
+def title_for(status: int) -> str:
+    """Our wording for the statuses we answer; HTTP's reason phrase for any other."""
+    if status in TITLES:
+        return TITLES[status]
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
 
 
 class Problem(Exception):
@@ -46,7 +59,7 @@ class Problem(Exception):
     def response(self) -> Response[str]:
         body: dict[str, Any] = {
             "type": PROBLEM_TYPE_BASE + self.code.lower().replace("_", "-"),
-            "title": TITLES.get(self.status, "Error"),
+            "title": title_for(self.status),
             "status": self.status,
             "detail": self.detail,
             "code": self.code,

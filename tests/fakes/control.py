@@ -10,7 +10,7 @@ from typing import Any
 
 from amdsync.domain.bulk import BulkJob
 from amdsync.domain.concurrency import StaleWriteError, Versioned
-from amdsync.domain.pulls import PullCheckpoint, PullRequest
+from amdsync.domain.pulls import CompletedPull, PullCheckpoint, PullRequest
 from amdsync.jobs import SyncJob
 from tests.fakes.clock import FakeClock
 from tests.fakes.failures import FaultPlan
@@ -24,6 +24,7 @@ class FakeWatermark:
     def __init__(self) -> None:
         self._current: Versioned[str | None] = Versioned(None, 0)
         self._succeeded_at: datetime | None = None
+        self._completed: CompletedPull | None = None
         self.history: list[str] = []
         self.faults = FaultPlan()
 
@@ -33,12 +34,22 @@ class FakeWatermark:
     def succeeded_at(self) -> datetime | None:
         return self._succeeded_at
 
-    def advance(self, servertime: str, succeeded_at: datetime, expected_version: int) -> int:
+    def last_completed(self) -> CompletedPull | None:
+        return self._completed
+
+    def advance(
+        self,
+        servertime: str,
+        succeeded_at: datetime,
+        expected_version: int,
+        completed: CompletedPull | None = None,
+    ) -> int:
         self.faults.before("advance")
         if expected_version != self._current.version:
             raise StaleWriteError("watermark")
         self._current = Versioned(servertime, expected_version + 1)
         self._succeeded_at = succeeded_at
+        self._completed = completed
         self.history.append(servertime)
         return self._current.version
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from amdsync.domain.pulls import PullCheckpoint, PullRequest
+from amdsync.domain.pulls import CompletedPull, PullCheckpoint, PullRequest
+from amdsync.store.control import DynamoWatermark
 from amdsync.store.pulls import DynamoPullRequests, DynamoPullWindows
 from tests.moto_tables import pk_sk_table
 
@@ -56,3 +57,14 @@ def test_pull_requests_round_trip(table: Any) -> None:
     )
     requests.save(done)
     assert requests.get("p-1") == done and requests.get("p-2") is None
+
+
+def test_the_watermark_keeps_the_pull_that_moved_it(table: Any) -> None:
+    watermark = DynamoWatermark(table, PRACTICE)
+    assert watermark.last_completed() is None
+    version = watermark.advance("2026-12-01 09:05:00", T0, 0)  # a pull that recorded nothing
+    assert watermark.last_completed() is None and watermark.succeeded_at() == T0
+    completed = CompletedPull(read_at=T0, summary={"updated": 2, "created": 1})
+    watermark.advance("2026-12-01 09:06:00", T0, version, completed)
+    assert watermark.last_completed() == completed
+    assert watermark.get().value == "2026-12-01 09:06:00"

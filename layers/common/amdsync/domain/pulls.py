@@ -26,6 +26,14 @@ class PullRequest(DomainModel):
     error_code: str | None = None
 
 
+class CompletedPull(DomainModel):
+    """The last pull that moved the watermark: when it read its window from AMD, and its
+    summary. A manual pull requested before that read is answered by it (sync/manual_pull.py)."""
+
+    read_at: AwareDatetime
+    summary: dict[str, int] = Field(default_factory=dict)
+
+
 class PullCheckpoint(DomainModel):
     """A change window being read or applied. Reading (an overflow reply, PROTOCOL §3.14): its
     ids stored in `id_chunks` resubmissions of ≤ 500, `next_id_chunk` the first not yet sent,

@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from amdsync.domain.bulk import BulkJob
 from amdsync.domain.concurrency import StaleWriteError, Versioned
+from amdsync.domain.pulls import CompletedPull
 from amdsync.store import keys
 from amdsync.store.dynamo import (
     from_dynamo,
@@ -47,20 +48,40 @@ class DynamoWatermark:
 
     def succeeded_at(self) -> datetime | None:
         """When the last pull that advanced the watermark finished."""
-        key = {"pk": keys.control(self._practice, "PULL"), "sk": WATERMARK}
-        item = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
+        item = self._item()
         if item is None or "succeededAt" not in item:
             return None
         return datetime.fromisoformat(str(item["succeededAt"]))
 
-    def advance(self, servertime: str, succeeded_at: datetime, expected_version: int) -> int:
+    def last_completed(self) -> CompletedPull | None:
+        """The last pull that advanced the watermark (None before the first, or if it was
+        written before pulls recorded themselves)."""
+        item = self._item()
+        if item is None or "completed" not in item:
+            return None
+        return CompletedPull.model_validate_json(str(item["completed"]))
+
+    def advance(
+        self,
+        servertime: str,
+        succeeded_at: datetime,
+        expected_version: int,
+        completed: CompletedPull | None = None,
+    ) -> int:
         item = {
             "pk": keys.control(self._practice, "PULL"),
             "sk": WATERMARK,
             "servertime": servertime,
             "succeededAt": succeeded_at.isoformat(),
         }
+        if completed is not None:
+            item["completed"] = completed.model_dump_json()
         return put_versioned(self._table, item, expected_version or None)
+
+    def _item(self) -> dict[str, Any] | None:
+        key = {"pk": keys.control(self._practice, "PULL"), "sk": WATERMARK}
+        item: dict[str, Any] | None = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
+        return item
 
 
 class DynamoLeases:

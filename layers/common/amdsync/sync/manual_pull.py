@@ -1,7 +1,12 @@
 """The pull button, asynchronous (SPEC §9.3): `request` records a pull and queues it (202
 {pullId}); the worker runs it in pieces against its own deadline, waiting out AMD's
 once-a-minute feed rule and a pull already running, and keeps the summary for
-`GET /appointments/pull-updates/{pullId}`."""
+`GET /appointments/pull-updates/{pullId}`.
+
+A pull that read AMD's changes after the button was pressed did what the button asks: while
+waiting for the feed, the request is answered by that pull's summary. Without this, under
+`syncFrequency: realtime` the scheduled pull takes the feed's turn the moment it comes, every
+minute, and the button's pull never gets one."""
 
 from __future__ import annotations
 
@@ -18,7 +23,6 @@ from amdsync.sync.pull import PullOptions, PullRun, PullSummary, Remaining
 
 BUSY_RETRY_SECONDS = 5.0
 RESUME_SECONDS = 1.0
-SUMMARY_FIELDS = ("updated", "created", "cancelled", "conflicts", "charges", "unlinked")
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,8 @@ class ManualPulls:
         return self._after(pull, summary)
 
     def _after(self, pull: PullRequest, summary: PullSummary) -> PullStep:
+        if summary.status in ("too_soon", "busy") and self._answered_by_another(pull):
+            return PullStep(finished=True)
         if summary.status == "too_soon":
             return PullStep(finished=False, wait=max(RESUME_SECONDS, summary.retry_after or 0.0))
         if summary.status == "busy":
@@ -80,17 +86,27 @@ class ManualPulls:
             # The next run resumes it; an overflow read resumes at the feed's next turn.
             return PullStep(finished=False, wait=max(RESUME_SECONDS, summary.retry_after or 0.0))
         code = summary.error_code.value if summary.error_code else None
-        self._finish(pull, "done", summary=summary, error_code=code)
+        self._finish(pull, "done", summary.reported(), summary.status, error_code=code)
         if summary.status == "blocked" and self._on_blocked is not None:
             self._on_blocked()
         return PullStep(finished=True)
+
+    def _answered_by_another(self, pull: PullRequest) -> bool:
+        """Finish `pull` with the last completed pull's summary if that pull read AMD's
+        changes after `pull` was requested."""
+        completed = self._ctx.watermark.last_completed()
+        if completed is None or completed.read_at <= pull.requested_at:
+            return False
+        self._finish(pull, "done", completed.summary, "ok")
+        return True
 
     def _finish(
         self,
         pull: PullRequest,
         state: str,
+        counts: dict[str, int] | None = None,
+        status: str | None = None,
         *,
-        summary: PullSummary | None = None,
         error_code: str | None = None,
     ) -> None:
         update: dict[str, object] = {
@@ -98,7 +114,6 @@ class ManualPulls:
             "finished_at": self._ctx.clock.now(),
             "error_code": error_code,
         }
-        if summary is not None:
-            update["summary"] = {name: getattr(summary, name) for name in SUMMARY_FIELDS}
-            update["status"] = summary.status
+        if counts is not None:
+            update["summary"], update["status"] = counts, status
         self._ctx.pull_requests.save(pull.model_copy(update=update))

@@ -20,7 +20,7 @@ from amdsync.domain.feed import ChangeFeedEntry, PublishedChange
 from amdsync.domain.journal import AuditEntry, SyncLogEntry
 from amdsync.domain.mappings import Mapping, MappingKind
 from amdsync.domain.patients import PatientCreateIntent, PatientDemographics, PatientSyncRecord
-from amdsync.domain.pulls import PullCheckpoint, PullRequest
+from amdsync.domain.pulls import CompletedPull, PullCheckpoint, PullRequest
 from amdsync.domain.review import BookingInFlight, ConflictRecord, UnlinkedAmdAppointment
 from amdsync.domain.settings import Settings
 from amdsync.jobs import SyncJob
@@ -271,7 +271,14 @@ class AuditTrail(Protocol):
 class Watermark(Protocol):
     def get(self) -> Versioned[str | None]: ...
     def succeeded_at(self) -> datetime | None: ...
-    def advance(self, servertime: str, succeeded_at: datetime, expected_version: int) -> int: ...
+    def last_completed(self) -> CompletedPull | None: ...
+    def advance(
+        self,
+        servertime: str,
+        succeeded_at: datetime,
+        expected_version: int,
+        completed: CompletedPull | None = None,
+    ) -> int: ...
 
 
 class PullWindows(Protocol):

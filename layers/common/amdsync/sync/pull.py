@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from amdsync.domain.pulls import PullCheckpoint
+from amdsync.domain.pulls import CompletedPull, PullCheckpoint
 from amdsync.sync.context import SyncContext
 from amdsync.sync.failures import describe
 from amdsync.sync.journal import Journal, Operation, new_id
@@ -96,8 +96,9 @@ class PullRun:
             return summary
         # Everything the window covers is stored: only now may the watermark move past it.
         if checkpoint.servertime is not None:
+            completed = CompletedPull(read_at=checkpoint.started_at, summary=summary.reported())
             self._ctx.watermark.advance(
-                checkpoint.servertime, self._ctx.clock.now(), watermark.version
+                checkpoint.servertime, self._ctx.clock.now(), watermark.version, completed
             )
         self._ctx.pull_windows.clear(checkpoint)
         self._ctx.metrics.count("PullSucceeded")

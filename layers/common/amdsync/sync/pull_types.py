@@ -13,6 +13,9 @@ COUNTERS = (
     "unreadable",
 )  # fmt: skip
 
+# The counts a pull reports to whoever asked for it (GET /appointments/pull-updates/{pullId}).
+REPORTED = ("updated", "created", "cancelled", "conflicts", "charges", "unlinked")
+
 # Seconds left in this invocation (the Lambda context's get_remaining_time_in_millis() / 1000).
 Remaining = Callable[[], float]
 
@@ -38,6 +41,9 @@ class PullSummary:
 
     def counts(self) -> dict[str, int]:
         return {name: int(getattr(self, name)) for name in COUNTERS}
+
+    def reported(self) -> dict[str, int]:
+        return {name: int(getattr(self, name)) for name in REPORTED}
 
 
 @dataclass(frozen=True)

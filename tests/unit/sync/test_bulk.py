@@ -76,6 +76,22 @@ def test_start_only_records_the_job_and_queues_its_first_planning_step(world: Wo
     ]
 
 
+def test_a_job_still_planning_behind_a_backlog_says_it_will_wait_for_it(world: World) -> None:
+    """Seen on `make run`: a bulk started behind the seed's 200 background syncs showed
+    `planning` with an estimate of 0 s for minutes, while its planning step waited its turn."""
+    backlog = [
+        SyncJob(kind="appointment", entityId=f"B-{i}", version=1, practice=world.ctx.practice,
+                lane="background")
+        for i in range(40)
+    ]  # fmt: skip
+    world.queue.enqueue(backlog)
+    bulk = BulkSync(world.ctx)
+    job = bulk.start(_request(), actor="billing@x")
+    assert (job.state, job.total) == ("planning", None)
+    per_job = bulk_module.seconds_per_job(world.ctx.clock.now())
+    assert bulk.eta_seconds(job) >= int(40 * per_job) > 0
+
+
 def test_500_appointments_go_out_in_batches_of_at_most_50(world: World) -> None:
     _appointments(world, 500)
     bulk = BulkSync(world.ctx)

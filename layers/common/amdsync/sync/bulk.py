@@ -103,9 +103,15 @@ class BulkSync:
         return job
 
     def eta_seconds(self, job: BulkJob) -> int:
+        """Seconds until the job is done at the limiter's pace. While planning, its total is
+        unknown and its planning step waits behind the background lane's queue: at least that
+        queue (which holds the job's batches planned so far) goes first."""
         if job.state not in ("planning", "running"):
             return 0
-        return int(job.remaining * seconds_per_job(self._ctx.clock.now()))
+        ahead = job.remaining
+        if job.state == "planning":
+            ahead = max(ahead, self._ctx.queue.depth(BACKGROUND))
+        return int(ahead * seconds_per_job(self._ctx.clock.now()))
 
     def cancel(self, job_id: str, actor: str, role: str = "billing") -> BulkJob | None:
         """Any state: planning stops at its next step, queued work is skipped by the worker. A

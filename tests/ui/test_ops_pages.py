@@ -151,7 +151,7 @@ def test_audit_trail_filters_by_action_and_actor_and_pages(
     screenshot(page, "audit-admin.png")
 
     page.get_by_label("What was done").select_option("mapping_update")
-    page.get_by_role("button", name="Show").click()
+    page.get_by_role("button", name="Show", exact=True).click()
     rows = page.locator("#audit tbody tr")
     expect(rows.first).to_contain_text("Changed a mapping")
     expect(page.locator("#audit")).not_to_contain_text("Replaced the settings")
@@ -159,7 +159,7 @@ def test_audit_trail_filters_by_action_and_actor_and_pages(
     assert count >= 3
 
     page.get_by_label("Who (user id)").fill("nobody-at-all")
-    page.get_by_role("button", name="Show").click()
+    page.get_by_role("button", name="Show", exact=True).click()
     expect(page.locator("#audit")).to_contain_text("Nothing recorded for these filters")
     opened.assert_clean()
 
@@ -185,10 +185,16 @@ def test_audit_trail_pages_with_show_older(world: UiWorld, open_page: OpenPage) 
         )
     opened = open_page("/ui/audit")
     page = opened.page
+    box = page.locator("#audit")
+    # The unfiltered first page (over 50 entries: "Show older entries" shows) must not be
+    # mistaken for the filtered one: wait for each load to end before reading rows.
+    expect(box).to_have_attribute("aria-busy", "false")
     page.get_by_label("Who (user id)").fill("ui-paging-admin")
-    page.get_by_role("button", name="Show").click()
+    page.get_by_role("button", name="Show", exact=True).click()
+    expect(box).to_have_attribute("aria-busy", "false")
     rows = page.locator("#audit tbody tr")
     expect(rows).to_have_count(50)
+    expect(rows.filter(has_not_text="ui-paging-admin")).to_have_count(0)
     expect(rows.first).to_contain_text("Tested the AdvancedMD connection")
     page.get_by_role("button", name="Show older entries").click()
     expect(rows).to_have_count(55)

@@ -131,7 +131,10 @@ def _exercise(running: RunningStack, client: httpx.Client) -> list[str]:
             running.sim.sim, state.patients[visit.patient_id], {"name": AMD_NAME, "dob": AMD_DOB}
         )
     running.sim.admin.edit_appointment(visit.id, status=1)
-    time.sleep(1.5)  # the sync jobs of the status changes
+    for appointment_id, status in ((ids[0], "CHECKED_IN"), (ids[1], "CANCELLED")):
+        _wait_status_synced(
+            client, f"{base}/appointments/{appointment_id}/sync-status", status, billing
+        )
     # Human actions, for the audit trail: a manual sync and a bulk sync by billing staff.
     reply = client.post(f"{base}/appointments/{ids[0]}/sync", headers=billing)
     assert reply.status_code == 202, reply.text
@@ -142,6 +145,19 @@ def _exercise(running: RunningStack, client: httpx.Client) -> list[str]:
     assert reply.status_code == 202, reply.text
     _wait_pulled(client, f"{base}/appointments/pull-updates/{reply.json()['pullId']}", billing)
     return problems
+
+
+def _wait_status_synced(
+    client: httpx.Client, url: str, status: str, headers: dict[str, str]
+) -> None:
+    """The status change's sync job has run: AMD has the new status."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        record = client.get(url, headers=headers).json()
+        if record.get("status") == status and record.get("amdSyncStatus") == "synced":
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the status change never synced: {url}")
 
 
 def _wait_pulled(client: httpx.Client, url: str, headers: dict[str, str]) -> None:

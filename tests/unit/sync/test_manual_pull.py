@@ -11,10 +11,10 @@ from datetime import timedelta
 from amdsync.sync.manual_pull import ManualPulls
 from amdsync.sync.pull import PullOptions, PullRun
 from tests.fakes import World, build_world
-from tests.unit.sync.test_pull_overflow import FEED_TURN, SpacedFeed, _changed
+from tests.unit.sync.spaced_feed import FEED_MAX_WAIT, FEED_TURN, SpacedFeed, changed_in_amd
 
 BUTTON = PullOptions()  # the worker's: no wait for the feed inside a run
-SCHEDULE = PullOptions(max_feed_wait=50.0)  # the tick's: waits the few seconds of its turn
+SCHEDULE = PullOptions(max_feed_wait=FEED_MAX_WAIT)  # the tick's: waits the few seconds of its turn
 
 
 def _spaced() -> World:
@@ -23,7 +23,7 @@ def _spaced() -> World:
 
 def test_a_manual_pull_the_schedule_beats_to_the_feed_finishes_with_the_schedules_summary() -> None:
     world = _spaced()
-    _changed(world, 2)  # watermark set by the bootstrap; two AMD-side changes since
+    changed_in_amd(world, 2)  # watermark set by the bootstrap; two AMD-side changes since
     pulls = ManualPulls(world.ctx, BUTTON)
     pull = pulls.request("billing@example.org")
     world.clock.advance(timedelta(seconds=1))
@@ -41,7 +41,7 @@ def test_a_manual_pull_the_schedule_beats_to_the_feed_finishes_with_the_schedule
 
 def test_a_pull_that_finished_before_the_button_was_pressed_does_not_answer_it() -> None:
     world = _spaced()
-    _changed(world, 2)
+    changed_in_amd(world, 2)
     assert PullRun(world.ctx, SCHEDULE).run().status == "ok"
     world.clock.advance(timedelta(seconds=1))
     pulls = ManualPulls(world.ctx, BUTTON)

@@ -7,34 +7,23 @@ are 4 / 3 here."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import pytest
 
 from amdsync.domain.errors import SyncErrorCode
 from amdsync.sync import pull_fetch
 from amdsync.sync.manual_pull import ManualPulls
-from amdsync.sync.ports import VisitChanges
 from amdsync.sync.pull import PullOptions, PullRun
-from tests.fakes import FakeAmd, World, build_world
+from tests.fakes import World, build_world
 from tests.lambda_support import DeadlineContext
-from tests.unit.sync.helpers import synced
+from tests.unit.sync.spaced_feed import (
+    CANCELLED,
+    FEED_MAX_WAIT,
+    FEED_TURN,
+    SpacedFeed,
+    changed_in_amd,
+)
 
-FEED_TURN = 62.0  # AMD's change feed: once per 60 s + margin per office key
-OPTIONS = PullOptions(max_feed_wait=50.0, chunk_size=3, deadline_margin=10.0)
-CHECKED_IN, CANCELLED = 1, 10
-
-
-class SpacedFeed(FakeAmd):
-    """The limiter's view of the feed: after each call, its next turn is a minute away."""
-
-    def updated_visits(
-        self, since: str | None, visit_ids: Sequence[str] | None = None
-    ) -> VisitChanges:
-        assert self.feed_wait_seconds <= OPTIONS.max_feed_wait, "called off its turn"
-        changes = super().updated_visits(since, visit_ids)
-        self.feed_wait_seconds = FEED_TURN
-        return changes
+OPTIONS = PullOptions(max_feed_wait=FEED_MAX_WAIT, chunk_size=3, deadline_margin=10.0)
 
 
 @pytest.fixture
@@ -43,18 +32,6 @@ def spaced(monkeypatch: pytest.MonkeyPatch) -> World:
     world = build_world(amd=SpacedFeed())
     world.amd.overflow_at = 4
     return world
-
-
-def _changed(world: World, count: int, status_code: int = CHECKED_IN) -> list[str]:
-    visits = [
-        synced(world, f"A-{i}", start=f"2026-12-{1 + i // 8:02d}T{8 + i % 8:02d}:00:00")
-        for i in range(count)
-    ]
-    assert PullRun(world.ctx).run().status == "ok"  # the bootstrap: day lists, not the feed
-    world.feed.entries.clear()
-    for visit in visits:
-        world.amd.person_edits(visit, status_code=status_code)
-    return visits
 
 
 def _tick(world: World, seconds_left: float = 60.0) -> str:
@@ -72,7 +49,7 @@ def _a_minute_passes(world: World) -> None:
 
 def test_an_overflow_is_read_one_feed_turn_per_run_and_applied_once_whole(spaced: World) -> None:
     world = spaced
-    _changed(world, 10)  # ids only; resubmitted as 3, 3, 3, 1
+    changed_in_amd(world, 10)  # ids only; resubmitted as 3, 3, 3, 1
     mark = world.watermark.get().value
 
     assert _tick(world) == "partial"  # the ids-only reply; the next turn is a minute away
@@ -96,7 +73,7 @@ def test_an_overflow_is_read_one_feed_turn_per_run_and_applied_once_whole(spaced
 
 def test_no_feed_call_whose_turn_would_not_fit_the_remaining_time(spaced: World) -> None:
     world = spaced
-    _changed(world, 5)
+    changed_in_amd(world, 5)
     assert _tick(world) == "partial"
     world.amd.feed_wait_seconds = 30.0
 
@@ -113,7 +90,7 @@ def test_no_feed_call_whose_turn_would_not_fit_the_remaining_time(spaced: World)
 
 def test_a_first_call_whose_turn_would_not_fit_is_not_made(spaced: World) -> None:
     world = spaced
-    _changed(world, 5)
+    changed_in_amd(world, 5)
     world.amd.feed_wait_seconds = 45.0  # within the rate wait, not within 50 s left - margin
     assert _tick(world, seconds_left=50.0) == "too_soon"
     assert world.amd.count("updated_visits") == 0 and world.pull_windows.current is None
@@ -121,7 +98,7 @@ def test_a_first_call_whose_turn_would_not_fit_is_not_made(spaced: World) -> Non
 
 def test_a_mass_change_read_across_runs_is_blocked_and_forgotten(spaced: World) -> None:
     world = spaced
-    _changed(world, 10, status_code=CANCELLED)
+    changed_in_amd(world, 10, status_code=CANCELLED)
     mark = world.watermark.get().value
     summary = None
     for _ in range(5):
@@ -138,7 +115,7 @@ def test_a_manual_pull_reading_an_overflow_comes_back_at_the_feeds_next_turn(
     spaced: World,
 ) -> None:
     world = spaced
-    _changed(world, 5)
+    changed_in_amd(world, 5)
     pulls = ManualPulls(world.ctx, PullOptions(chunk_size=3))  # the button's: no feed wait
     pull = pulls.request("someone@example.org")
     step = pulls.run(pull.pull_id)
